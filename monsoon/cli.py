@@ -1,0 +1,140 @@
+"""The `monsoon` command line."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+DESCRIPTION = """\
+monsoon builds clean, deduplicated, token-counted pre-training corpora for Southeast-Asian languages and
+Japanese from Common Crawl WARC files:
+
+  WARC -> trafilatura -> fastText LID -> per-language quality filters -> MinHash dedup -> token count -> parquet
+
+Every input document ends kept, dropped (with a reason) or errored (with a reason); the run writes the
+counts to OUTPUT/accounting.json and prints them as a table.
+"""
+
+RUN_EPILOG = """\
+output layout:
+  OUTPUT/<language>/<rank>.parquet   kept documents (id, text, url, language, language_score, token_count,
+                                     source, dump, quality_signals, ...); tokenizer name in the file metadata
+  OUTPUT/accounting.json             read = kept + dropped + errored, in total and per language
+  OUTPUT/_work/                      intermediate files and datatrove logs (logs/*/logs/task_*.log)
+
+Re-running the same command resumes: finished tasks are skipped (datatrove completion markers).
+
+example:
+  monsoon run configs/sample.yaml --output out/sample --workers 2
+"""
+
+
+def _progress(logs_dir: Path, total_tasks: int, done: threading.Event, stream) -> None:
+    """A task-level progress bar fed by datatrove's completion markers."""
+    from tqdm import tqdm
+
+    with tqdm(total=total_tasks, desc="monsoon run", unit="task", file=stream, dynamic_ncols=True) as bar:
+        while not done.wait(0.5):
+            finished = len(list(logs_dir.glob("*/completions/*")))
+            bar.update(finished - bar.n)
+        bar.update(len(list(logs_dir.glob("*/completions/*"))) - bar.n)
+
+
+@contextlib.contextmanager
+def _quiet_stderr(log_path: Path) -> Iterator[object]:
+    """Send the datatrove workers' console logging (fd 2, inherited by forked workers) to a file; yield a
+    stream to the real terminal for the progress bar."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    terminal = os.fdopen(os.dup(saved), "w")
+    with open(log_path, "a") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield terminal
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            terminal.flush()
+            terminal.close()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from monsoon.accounting import format_table, unaccounted
+    from monsoon.config import load_run_config
+    from monsoon.pipelines.local import build_executors, run_layout, run_local
+
+    overrides = {
+        "input": args.input if args.input is None or "://" in args.input else str(Path(args.input).resolve()),
+        "output": args.output if args.output is None or "://" in args.output else str(Path(args.output).resolve()),
+        "workers": args.workers,
+        "tasks": args.tasks,
+    }
+    config = load_run_config(args.config, **overrides)
+    logs = Path(run_layout(config.output)["logs"])
+    total_tasks = sum(executor.world_size for executor in build_executors(config))
+    done = threading.Event()
+    with _quiet_stderr(logs / "console.log") as terminal:
+        bar = threading.Thread(target=_progress, args=(logs, total_tasks, done, terminal), daemon=True)
+        bar.start()
+        started = time.monotonic()
+        try:
+            accounting = run_local(config)
+        except Exception as error:
+            done.set()
+            bar.join()
+            print(f"monsoon run failed: {error}\nsee {logs / 'console.log'} and {logs}/*/logs/", file=terminal)
+            return 1
+        done.set()
+        bar.join()
+    elapsed = time.monotonic() - started
+    read = accounting["total"]["read"]
+    print(format_table(accounting))
+    print(f"\n{read} documents in {elapsed:.1f} s ({read / elapsed:.1f} docs/s); output: {config.output}")
+    return 0 if unaccounted(accounting["total"]) == 0 else 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="monsoon", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser(
+        "run",
+        help="run the corpus pipeline described by a YAML config",
+        description="Run (or resume) the pipeline described by CONFIG on one machine.",
+        epilog=RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("config", metavar="CONFIG", help="run config (YAML), e.g. configs/sample.yaml")
+    run.add_argument(
+        "--input",
+        metavar="PATH_OR_GLOB",
+        help="WARC file, folder or glob, local or fsspec URI (s3://, hdfs://); overrides `input`",
+    )
+    run.add_argument("--output", metavar="DIR", help="output folder, local or URI; overrides `output`")
+    run.add_argument("--workers", type=int, metavar="N", help="parallel worker processes; overrides `workers`")
+    run.add_argument(
+        "--tasks",
+        type=int,
+        metavar="N",
+        help="tasks the input files are split into (more tasks than files idles); overrides `tasks`",
+    )
+    run.set_defaults(handler=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""MinHash near-duplicate detection: signatures (shared by every engine) and local clustering."""

@@ -1,0 +1,105 @@
+"""Per-language knowledge: one YAML per language (ISO 639-3 + script), loaded into `Language` objects.
+
+Everything that differs between languages lives here: which LID labels mean the language, its minimum LID
+score, its word segmenter, its stop words, its dedup shingling and its quality-filter bounds. Code elsewhere
+asks a `Language`; it never branches on a language code.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from datatrove.utils.word_tokenizers import WordTokenizer
+
+from monsoon.languages.segmenters import SEGMENTERS, get_segmenter
+
+FIRST_TIER = ("tha_Thai", "jpn_Jpan", "vie_Latn", "ind_Latn", "zsm_Latn", "tam_Taml", "eng_Latn")
+LANGUAGES_DIR = Path(str(resources.files("monsoon.languages")))
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Allowed range of each signal of one filter family; a document outside it is dropped."""
+
+    min: dict[str, float] = field(default_factory=dict)
+    max: dict[str, float] = field(default_factory=dict)
+
+    def violation(self, family: str, signals: dict[str, float]) -> str | None:
+        """The drop reason for the first signal out of bounds (in signal order), or None."""
+        for name, value in signals.items():
+            if name in self.min and value < self.min[name]:
+                return f"{family}.{name}<min"
+            if name in self.max and value > self.max[name]:
+                return f"{family}.{name}>max"
+        return None
+
+
+@dataclass(frozen=True)
+class DedupSpec:
+    shingle: str = "word"  # "word": n-grams of the segmenter's words; "char": character n-grams
+    ngram: int = 5
+
+    def __post_init__(self) -> None:
+        if self.shingle not in ("word", "char"):
+            raise ValueError(f"dedup.shingle must be 'word' or 'char', not {self.shingle!r}")
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+    min_language_score: float
+    segmenter: str
+    lid_aliases: list[str] = field(default_factory=list)  # other LID labels meaning this language (e.g. zlm_Latn)
+    stop_words: list[str] = field(default_factory=list)
+    dedup: DedupSpec = field(default_factory=DedupSpec)
+    filters: dict[str, Bounds] = field(default_factory=dict)  # family -> bounds, applied in this order
+
+    def __post_init__(self) -> None:
+        if self.segmenter not in SEGMENTERS:
+            raise ValueError(f"unknown segmenter {self.segmenter!r}; known: {', '.join(sorted(SEGMENTERS))}")
+
+    @property
+    def words(self) -> WordTokenizer:
+        return get_segmenter(self.segmenter)
+
+
+def load_language_file(path: Path) -> Language:
+    from monsoon.config import ConfigError, build, read_yaml
+
+    data = read_yaml(path) or {}
+    filters = data.pop("filters", {}) or {}
+    if not isinstance(filters, dict):
+        raise ConfigError(f"{path}: filters must be a mapping of filter family -> bounds")
+    language = build(Language, data, str(path))
+    bounds = {family: build(Bounds, spec, str(path), f"filters.{family}") for family, spec in filters.items()}
+    if language.code != path.stem:
+        raise ConfigError(f"{path}: code {language.code!r} does not match the file name")
+    return Language(**{**language.__dict__, "filters": bounds})
+
+
+@cache
+def get_language(code: str, directory: Path = LANGUAGES_DIR) -> Language:
+    path = Path(directory) / f"{code}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in Path(directory).glob("*.yaml"))
+        raise ValueError(f"no language file for {code!r} in {directory} (known: {', '.join(known)})")
+    return load_language_file(path)
+
+
+@cache
+def lid176_codes() -> dict[str, str]:
+    """fastText lid.176 label (e.g. 'th') -> ISO 639-3 + script code (e.g. 'tha_Thai')."""
+    with open(LANGUAGES_DIR / "lid176_labels.tsv", encoding="utf-8") as f:
+        rows = csv.DictReader((line for line in f if not line.startswith("#")), delimiter="\t")
+        return {row["label"]: row["code"] for row in rows}
+
+
+def normalise_label(label: str) -> str:
+    """A fastText label from lid.176 ('__label__th') or GlotLID ('__label__tha_Thai') as 'tha_Thai'."""
+    label = label.removeprefix("__label__")
+    return lid176_codes().get(label, label)

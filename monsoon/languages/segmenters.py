@@ -1,0 +1,96 @@
+"""Word and sentence segmenters, one per writing system family.
+
+They implement datatrove's `WordTokenizer`, so datatrove code that takes a language can take them directly.
+Unspaced scripts never go through whitespace splitting: Thai uses pythainlp's `newmm-safe` (plain `newmm`
+can hang on long repeated runs), Japanese uses MeCab (fugashi) with the bundled unidic-lite dictionary
+(spaCy's Japanese tokenizer leaks memory).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+import regex
+from datatrove.utils.word_tokenizers import WordTokenizer, simple_span_tokenize, strip_strings
+
+os.environ.setdefault("PYTHAINLP_OFFLINE", "1")  # a failed corpus download would otherwise pass silently
+
+# A word: letters/marks/digits, allowing inner apostrophes and hyphens; any other non-space run is a symbol token.
+_WORD_OR_SYMBOL = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:['’\-][\p{L}\p{M}\p{N}]+)*|[^\s\p{L}\p{M}\p{N}]+")
+_SENTENCE_END = regex.compile(r"(?<=[.!?。．！？।])\s+|\n+|(?<=[。．！？])")
+_LONG_TEXT_CHUNK = 20_000  # segment very long texts line-chunk by line-chunk to bound segmenter memory
+
+
+def _line_chunks(text: str, size: int = _LONG_TEXT_CHUNK) -> list[str]:
+    if len(text) <= size:
+        return [text]
+    chunks, current, length = [], [], 0
+    for line in text.split("\n"):
+        if length + len(line) > size and current:
+            chunks.append("\n".join(current))
+            current, length = [], 0
+        current.append(line)
+        length += len(line) + 1
+    chunks.append("\n".join(current))
+    return chunks
+
+
+class _RegexSentences(WordTokenizer):
+    def sent_tokenize(self, text: str) -> list[str]:
+        return strip_strings(_SENTENCE_END.split(text))
+
+    def span_tokenize(self, text: str) -> list[tuple[int, int]]:
+        return list(simple_span_tokenize(text, self.sent_tokenize(text)))
+
+
+class SpacedWordTokenizer(_RegexSentences):
+    """Languages written with spaces between words (Latin, Tamil and other Brahmic scripts)."""
+
+    def word_tokenize(self, text: str) -> list[str]:
+        return _WORD_OR_SYMBOL.findall(text)
+
+
+class ThaiWordTokenizer(_RegexSentences):
+    """Thai words by pythainlp `newmm-safe`."""
+
+    def word_tokenize(self, text: str) -> list[str]:
+        from pythainlp.tokenize import word_tokenize
+
+        words: list[str] = []
+        for chunk in _line_chunks(text):
+            words += word_tokenize(chunk, engine="newmm-safe", keep_whitespace=False)
+        return strip_strings(words)
+
+
+class JapaneseWordTokenizer(_RegexSentences):
+    """Japanese short-unit words by MeCab (fugashi) with the unidic-lite dictionary."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._tagger = None
+
+    def word_tokenize(self, text: str) -> list[str]:
+        if self._tagger is None:
+            import fugashi
+
+            self._tagger = fugashi.Tagger()
+        words: list[str] = []
+        for chunk in _line_chunks(text):
+            words += [word.surface for word in self._tagger(chunk)]
+        return strip_strings(words)
+
+
+SEGMENTERS: dict[str, type[WordTokenizer]] = {
+    "spaced": SpacedWordTokenizer,
+    "thai": ThaiWordTokenizer,
+    "japanese": JapaneseWordTokenizer,
+}
+
+
+@cache
+def get_segmenter(name: str) -> WordTokenizer:
+    """One segmenter instance per name and process (models load lazily, on first use)."""
+    if name not in SEGMENTERS:
+        raise ValueError(f"unknown segmenter {name!r}; known: {', '.join(sorted(SEGMENTERS))}")
+    return SEGMENTERS[name]()

@@ -1,0 +1,1 @@
+"""Assemble stages into datatrove pipelines and run them."""

@@ -1,0 +1,55 @@
+"""Stage 1, per document: WARC -> text -> language -> quality filters -> MinHash bands -> intermediate parquet."""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+
+from datatrove.pipeline.base import PipelineStep
+
+from monsoon.config import RunConfig
+from monsoon.stages.extract import Extract
+from monsoon.stages.lid import LanguageId
+from monsoon.stages.minhash import MinhashSignature
+from monsoon.stages.quality import QualityFilter
+from monsoon.stages.warc_reader import WarcDocumentReader
+from monsoon.stages.writer import CorpusWriter
+
+WARC_GLOB = "**/*.warc*"
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+def split_input(path: str) -> tuple[str, str]:
+    """An input path, file or glob (local or URI) as (folder, glob pattern relative to it)."""
+    if _GLOB_CHARS.search(path):
+        parts = path.split("/")
+        first_glob = next(i for i, part in enumerate(parts) if _GLOB_CHARS.search(part))
+        return "/".join(parts[:first_glob]) or ".", "/".join(parts[first_glob:])
+    if "://" not in path and os.path.isfile(path):
+        return os.path.dirname(path) or ".", glob.escape(os.path.basename(path))
+    return path, WARC_GLOB
+
+
+def extract_pipeline(config: RunConfig, intermediate_dir: str) -> list[PipelineStep]:
+    folder, pattern = split_input(config.input)
+    steps: list[PipelineStep] = [
+        WarcDocumentReader(
+            folder,
+            glob_pattern=pattern,
+            source=config.source,
+            dump=config.dump,
+            max_html_bytes=config.reader.max_html_bytes,
+        ),
+        Extract(
+            timeout=config.extract.timeout,
+            favour_precision=config.extract.favour_precision,
+            deduplicate=config.extract.deduplicate,
+        ),
+        LanguageId(config.languages, model=config.lid.model, max_chars=config.lid.max_chars),
+        QualityFilter(config.languages),
+    ]
+    if config.dedup.enabled:
+        steps.append(MinhashSignature(config.dedup.bands, config.dedup.rows, config.dedup.seed))
+    steps.append(CorpusWriter(intermediate_dir, tokenizer=config.tokenizer, final=False))
+    return steps

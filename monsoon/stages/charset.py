@@ -1,0 +1,69 @@
+"""Decode page bytes: the declared charset (HTTP header, then <meta>), else UTF-8, else a detector's guess."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_.:-]+)", re.IGNORECASE)
+# What browsers actually decode these labels as (WHATWG encoding standard): supersets of the declared charset.
+_SUPERSET_LABELS = {
+    "shift_jis": "cp932",
+    "iso-8859-1": "cp1252",
+    "ascii": "cp1252",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "euc-kr": "cp949",
+    "tis-620": "cp874",
+    "iso-8859-11": "cp874",
+    "big5": "big5hkscs",
+}
+_SUPERSETS = {codecs.lookup(label).name: superset for label, superset in _SUPERSET_LABELS.items()}
+MAX_REPLACEMENT_SHARE = 0.01
+
+
+# Web labels Python's codec registry does not know.
+_WEB_LABELS = {"x-sjis": "cp932", "windows-31j": "cp932", "x-euc-jp": "euc_jp", "windows-874": "cp874"}
+
+
+def _codec(label: str | None) -> str | None:
+    if not label:
+        return None
+    label = label.strip().lower()
+    try:
+        name = codecs.lookup(_WEB_LABELS.get(label, label)).name
+    except LookupError:
+        return None
+    return _SUPERSETS.get(name, name)
+
+
+def declared_charset(payload: bytes, content_type: str) -> str | None:
+    """The codec named by the HTTP Content-Type, else by a <meta> tag in the first 4 KB."""
+    if match := _HEADER_CHARSET.search(content_type or ""):
+        if codec := _codec(match.group(1)):
+            return codec
+    if match := _META_CHARSET.search(payload[:4096]):
+        return _codec(match.group(1).decode("ascii", "ignore"))
+    return None
+
+
+def decode_html(payload: bytes, content_type: str = "") -> tuple[str | None, str | None]:
+    """(text, codec used); text is None when no charset decodes the bytes without heavy damage."""
+    if payload.startswith(codecs.BOM_UTF8):
+        return payload[3:].decode("utf-8", "replace"), "utf-8"
+    candidates = [declared_charset(payload, content_type), "utf-8"]
+    for codec in candidates:
+        if codec:
+            try:
+                return payload.decode(codec), codec
+            except (UnicodeDecodeError, LookupError):
+                continue
+    import cchardet
+
+    guess = _codec(cchardet.detect(payload[:65536]).get("encoding"))
+    for codec in filter(None, [guess, candidates[0], "utf-8"]):
+        text = payload.decode(codec, "replace")
+        if text.count("\ufffd") <= MAX_REPLACEMENT_SHARE * len(text):
+            return text, codec
+    return None, None

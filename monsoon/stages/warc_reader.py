@@ -1,0 +1,226 @@
+"""Read WARC files (local or any fsspec URI) into Documents holding the raw page.
+
+Damaged input never stops the job: a malformed record, a truncated gzip member or an undecodable payload is
+counted (errored/dropped with a reason) and reading resumes at the next record that can be found.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+import zlib
+from collections.abc import Iterator
+from typing import IO
+
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.readers.base import BaseDiskReader
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from monsoon.accounting import count_dropped, count_errored, count_read
+from monsoon.stages.charset import decode_html
+
+DOCUMENT_RECORDS = {"response", "resource", "conversion"}  # conversion: WET plain text
+HTML_TYPES = {"text/html", "application/xhtml+xml"}
+_DUMP = re.compile(r"CC-MAIN-\d{4}-\d{2}")
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_SCAN_CHUNK = 1 << 20
+_READ_ERRORS = (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError, KeyError, IndexError)
+
+
+class _NotChunked(Exception):
+    """The gzip file is not one member per record; `records_seen` records were read before that showed."""
+
+    def __init__(self, records_seen: int):
+        super().__init__(records_seen)
+        self.records_seen = records_seen
+
+
+class _Damaged(Exception):
+    """A record could not be parsed; `offset` is where it started."""
+
+    def __init__(self, offset: int, reason: str, counted: bool):
+        super().__init__(reason)
+        self.offset, self.reason, self.counted = offset, reason, counted
+
+
+def _error_reason(error: Exception) -> str:
+    if isinstance(error, EOFError | zlib.error) or "gzip" in str(error).lower():
+        return "truncated_or_corrupt_gzip"
+    return "malformed_record"
+
+
+def _looks_binary(payload: bytes) -> bool:
+    head = payload[:4096]
+    return b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 20
+
+
+def _sniff_html(payload: bytes) -> bool:
+    head = payload[:2048].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in head
+
+
+def _next_record_start(stream: IO[bytes], after: int, gzipped: bool) -> int | None:
+    """Offset of the next plausible record start after `after`: a gzip member that inflates to "WARC/",
+    or a "WARC/" version line in an uncompressed file."""
+    position = after
+    while True:
+        stream.seek(position)
+        chunk = stream.read(_SCAN_CHUNK + 16)
+        if not chunk:
+            return None
+        needle = _GZIP_MAGIC if gzipped else b"\nWARC/"
+        index = chunk.find(needle)
+        while index != -1:
+            candidate = position + index + (0 if gzipped else 1)
+            if not gzipped:
+                return candidate
+            try:
+                head = zlib.decompressobj(31).decompress(chunk[index : index + 4096], 16)
+            except zlib.error:
+                head = b""
+            if head.startswith(b"WARC/"):
+                return candidate
+            index = chunk.find(needle, index + 1)
+        if len(chunk) <= _SCAN_CHUNK:
+            return None
+        position += _SCAN_CHUNK
+
+
+def _check_tail(stream: IO[bytes], end: int) -> None:
+    """warcio stops silently at a truncated last gzip member: bytes left after the last whole record are a
+    damaged record."""
+    stream.seek(end)
+    tail = stream.read(_SCAN_CHUNK)
+    if tail.strip(b"\r\n\x00 "):
+        reason = "truncated_or_corrupt_gzip" if tail.startswith(_GZIP_MAGIC) else "malformed_record"
+        raise _Damaged(end, reason, counted=False)
+
+
+class WarcDocumentReader(BaseDiskReader):
+    """One Document per response/resource/conversion record: `text` is the decoded page, `metadata` holds url,
+    date, dump, source, warc_path, charset and content_kind ("html" or "text")."""
+
+    name = "🕷 WARC reader"
+
+    def __init__(
+        self,
+        data_folder,
+        glob_pattern: str | None = None,
+        source: str = "commoncrawl",
+        dump: str | None = None,
+        max_html_bytes: int = 2_000_000,
+        doc_progress: bool = False,
+    ):
+        super().__init__(data_folder, glob_pattern=glob_pattern, doc_progress=doc_progress)
+        self.source = source
+        self.dump = dump
+        self.max_html_bytes = max_html_bytes
+
+    def read_file(self, filepath: str) -> DocumentsPipeline:
+        dump = self.dump or (m.group(0) if (m := _DUMP.search(filepath)) else "unknown")
+        with self.data_folder.open(filepath, "rb", compression=None) as stream:
+            try:
+                yield from self._read_resilient(stream, filepath, dump, gzipped=filepath.endswith(".gz"))
+            except _NotChunked as not_chunked:
+                # one gzip member holding many records: valid, but only readable as one decompressed stream
+                stream.seek(0)
+                with gzip.GzipFile(fileobj=stream) as inflated:
+                    yield from self._read_resilient(
+                        inflated, filepath, dump, False, skip=not_chunked.records_seen, skip_tail_check=True
+                    )
+
+    def _read_resilient(
+        self, stream: IO[bytes], filepath: str, dump: str, gzipped: bool, skip: int = 0, skip_tail_check: bool = False
+    ) -> Iterator[Document]:
+        start: int | None = 0
+        while start is not None:
+            try:
+                yield from self._read_from(stream, start, filepath, dump, skip, check_tail=not skip_tail_check)
+                return
+            except _Damaged as damaged:
+                if not damaged.counted:
+                    count_read(self)
+                count_errored(self, None, damaged.reason)
+                start = _next_record_start(stream, max(damaged.offset, start) + 1, gzipped)
+                skip = 0
+
+    def _read_from(
+        self, stream: IO[bytes], start: int, filepath: str, dump: str, skip: int, check_tail: bool
+    ) -> Iterator[Document]:
+        stream.seek(start)
+        records = ArchiveIterator(stream, check_digests=False)
+        offset, counted, seen = start, False, 0
+        while True:
+            try:
+                record = next(records)
+            except StopIteration:
+                if check_tail:
+                    _check_tail(stream, records.offset)
+                return
+            except _READ_ERRORS as error:
+                if "non-chunked gzip" in str(error):
+                    raise _NotChunked(seen) from error
+                # a failure while parsing the next record's headers is a new, damaged record, unless the
+                # previous record's own tail failed (then the offset has not moved and it was counted)
+                failed_at = max(records.offset, offset)
+                raise _Damaged(failed_at, _error_reason(error), counted and failed_at == offset) from error
+            offset, counted, seen = max(records.offset, start), False, seen + 1
+            if seen <= skip or record.rec_type not in DOCUMENT_RECORDS:
+                continue
+            count_read(self)
+            counted = True
+            try:
+                document = self._document(record, filepath, offset, dump)
+            except _READ_ERRORS as error:
+                raise _Damaged(offset, _error_reason(error), counted=True) from error
+            if document is not None:
+                yield document
+
+    def _document(self, record, filepath: str, offset: int, dump: str) -> Document | None:
+        headers = record.rec_headers
+        url = (headers.get_header("WARC-Target-URI") or "").strip().strip("<>")
+        record_id = (headers.get_header("WARC-Record-ID") or "").strip("<>").removeprefix("urn:uuid:")
+        doc_id = record_id or hashlib.sha1(f"{filepath}@{offset}".encode()).hexdigest()
+        metadata = {
+            "url": url,
+            "date": headers.get_header("WARC-Date") or "",
+            "dump": dump,
+            "source": self.source,
+            "warc_path": filepath,
+        }
+        # read at most one byte past the limit: a huge page or a gzip bomb never gets decoded whole
+        payload = record.content_stream().read(self.max_html_bytes + 1)
+        if record.http_headers is not None:
+            status = record.http_headers.get_statuscode()
+            content_type = record.http_headers.get_header("Content-Type") or ""
+        else:
+            status, content_type = "200", headers.get_header("Content-Type") or ""
+        mime = content_type.split(";")[0].strip().lower()
+        document = Document(text="", id=doc_id, metadata=metadata)
+        reason = None
+        if status and not str(status).startswith("2"):
+            reason = "http_status_not_ok"
+        elif not payload.strip():
+            reason = "empty_payload"
+        elif len(payload) > self.max_html_bytes:
+            reason = "html_too_large"
+        elif record.rec_type == "conversion" or mime == "text/plain" and record.rec_type == "resource":
+            metadata["content_kind"] = "text"
+        elif mime in HTML_TYPES or (not mime and _sniff_html(payload)):
+            metadata["content_kind"] = "html"
+            if _looks_binary(payload):
+                reason = "binary_payload"
+        else:
+            reason = "not_html"
+        if reason:
+            count_dropped(self, document, reason)
+            return None
+        text, charset = decode_html(payload, content_type)
+        if text is None:
+            count_dropped(self, document, "undecodable_text")
+            return None
+        document.text = text
+        metadata["charset"] = charset
+        return document

@@ -1,0 +1,81 @@
+"""Parquet in monsoon's schema: one row per document, quality signals as a map column, the tokenizer's name
+and the schema version in the file metadata. The intermediate files (between the per-document stage and
+dedup) use the same schema plus the MinHash bands."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from datatrove.data import Document
+from datatrove.pipeline.readers.parquet import ParquetReader
+from datatrove.pipeline.writers.parquet import ParquetWriter
+
+from monsoon.accounting import count_kept
+
+SCHEMA_VERSION = "1"
+_METADATA_COLUMNS = [
+    ("url", pa.string()),
+    ("language", pa.string()),
+    ("language_score", pa.float64()),
+    ("token_count", pa.int64()),
+    ("source", pa.string()),
+    ("dump", pa.string()),
+    ("date", pa.string()),
+    ("warc_path", pa.string()),
+    ("charset", pa.string()),
+    ("cluster_size", pa.int64()),
+    ("quality_signals", pa.map_(pa.string(), pa.float64())),
+]
+_BANDS = ("minhash_bands", pa.list_(pa.int64()))
+
+
+def corpus_schema(tokenizer: str, with_bands: bool = False) -> pa.Schema:
+    fields = [("id", pa.string()), ("text", pa.string()), *_METADATA_COLUMNS, *([_BANDS] if with_bands else [])]
+    return pa.schema(fields, metadata={"monsoon.schema_version": SCHEMA_VERSION, "monsoon.tokenizer": tokenizer})
+
+
+def _row(schema: pa.Schema):
+    names = [name for name in schema.names if name not in ("id", "text")]
+
+    def adapter(self, doc: Document) -> dict:
+        row = {"id": doc.id, "text": doc.text}
+        row.update({name: doc.metadata.get(name) for name in names})
+        if row.get("quality_signals") is not None:
+            row["quality_signals"] = sorted(row["quality_signals"].items())
+        return row
+
+    return adapter
+
+
+def _document(self, data: dict, path: str, id_in_file: int | str) -> dict:
+    """Intermediate row -> Document fields (the reader's adapter)."""
+    signals = data.get("quality_signals")
+    metadata = {k: v for k, v in data.items() if k not in ("id", "text")}
+    metadata["quality_signals"] = dict(signals) if signals else {}
+    return {"id": data["id"], "text": data["text"], "metadata": metadata}
+
+
+class CorpusWriter(ParquetWriter):
+    """`<output>/<language>/<rank>.parquet`; with `final=True` each row written is counted as kept."""
+
+    name = "📒 Corpus parquet"
+
+    def __init__(self, output_folder: str, tokenizer: str, final: bool):
+        schema = corpus_schema(tokenizer, with_bands=not final)
+        super().__init__(
+            output_folder,
+            output_filename="${language}/${rank}.parquet",
+            adapter=_row(schema),
+            schema=schema,
+            max_file_size=-1,
+            use_content_defined_chunking=False,
+        )
+        self.final = final
+
+    def write(self, document: Document, rank: int = 0, **kwargs) -> None:
+        super().write(document, rank, **kwargs)
+        if self.final:
+            count_kept(self, document)
+
+
+def intermediate_reader(folder: str) -> ParquetReader:
+    return ParquetReader(folder, adapter=_document, glob_pattern="*/*.parquet")

@@ -1,0 +1,39 @@
+"""Token counting with a real LLM tokenizer, offline by default.
+
+`llama3` (default): Meta's Llama 3 tokenizer as shipped in the `llama-models` wheel, the tokenizer SEA-LION's
+mix table counts with. Any other value: a local HF `tokenizer.json` path, or a Hugging Face hub name (which
+needs the network, so only when the user asks for it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+LLAMA3 = "llama3"
+
+
+@dataclass(frozen=True)
+class TokenCounter:
+    name: str  # recorded in the output files' metadata
+    count: Callable[[str], int]
+
+
+@cache
+def load_token_counter(spec: str = LLAMA3) -> TokenCounter:
+    if spec == LLAMA3:
+        from importlib.metadata import version
+
+        from llama_models.llama3.tokenizer import Tokenizer
+
+        tokenizer = Tokenizer.get_instance()
+        return TokenCounter(
+            name=f"llama3 (llama-models {version('llama-models')} llama3/tokenizer.model)",
+            count=lambda text: len(tokenizer.encode(text, bos=False, eos=False)),
+        )
+    from tokenizers import Tokenizer as HFTokenizer
+
+    hf = HFTokenizer.from_file(spec) if Path(spec).is_file() else HFTokenizer.from_pretrained(spec)
+    return TokenCounter(name=spec, count=lambda text: len(hf.encode(text, add_special_tokens=False).ids))

@@ -1,0 +1,71 @@
+"""Shared test helpers: real data from ../shared/data, WARC files built by the test, and a pipeline runner."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from monsoon.config import RunConfig
+from monsoon.pipelines.local import run_local
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def shared(*parts: str) -> Path:
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared test data not found: {path}")
+    return path
+
+
+def thai_news(index: int = 0) -> str:
+    """A real Thai government news article (public domain) from ../shared/data/thai_prose."""
+    with open(shared("thai_prose", "thaigov_news_sample.jsonl"), encoding="utf-8") as f:
+        for i, line in enumerate(f):
+            if i == index:
+                return json.loads(line)["text"]
+    raise IndexError(index)
+
+
+def html_page(title: str, text: str, lang: str | None = None, charset: str | None = "utf-8") -> str:
+    """A page with navigation boilerplate around one article whose paragraphs are the text's lines."""
+    paragraphs = "\n".join(f"<p>{line}</p>" for line in text.split("\n") if line.strip())
+    lang_attr = f' lang="{lang}"' if lang else ""
+    meta = f'<meta charset="{charset}">' if charset else ""
+    return (
+        f"<!DOCTYPE html><html{lang_attr}><head>{meta}<title>{title}</title></head><body>"
+        '<nav><a href="/">Home</a> <a href="/news">News</a> <a href="/contact">Contact</a></nav>'
+        f"<main><article><h1>{title}</h1>\n{paragraphs}\n</article></main>"
+        "<footer>Copyright 2024</footer></body></html>"
+    )
+
+
+def warc_response(url: str, payload: bytes, content_type: str = "text/html; charset=utf-8") -> bytes:
+    """One response record as its own gzip member, as in Common Crawl."""
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True)
+    headers = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
+    writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(payload), http_headers=headers))
+    return buffer.getvalue()
+
+
+def gzip_member(data: bytes) -> bytes:
+    return gzip.compress(data, mtime=0)
+
+
+def run_job(tmp_path: Path, input_path: Path | str, **overrides) -> tuple[dict, Path]:
+    """Run the local engine in-process (one worker) and return (accounting, output dir)."""
+    output = tmp_path / "out"
+    config = RunConfig(input=str(input_path), output=str(output), tasks=1, workers=1, **overrides)
+    return run_local(config), output
+
+
+def identity_holds(bucket: dict) -> bool:
+    return bucket["read"] == bucket["kept"] + sum(bucket["dropped"].values()) + sum(bucket["errored"].values())

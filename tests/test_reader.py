@@ -1,0 +1,76 @@
+"""Reading WARCs: real crawl files and deliberately broken ones; every record is accounted for."""
+
+from __future__ import annotations
+
+import csv
+
+import pyarrow.parquet as pq
+from conftest import (
+    gzip_member,
+    html_page,
+    identity_holds,
+    run_job,
+    shared,
+    thai_news,
+    warc_response,
+)
+
+
+def test_real_warc_samples_are_read_and_accounted(tmp_path):
+    folder = shared("warc_samples")
+    with open(folder / "manifest.tsv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    documents = [r for r in rows if r["warc_type"] in ("response", "resource", "conversion")]
+
+    accounting, _ = run_job(tmp_path, folder)
+
+    total = accounting["total"]
+    assert total["read"] >= len(documents)
+    assert identity_holds(total)
+    assert all(identity_holds(bucket) for bucket in accounting["languages"].values())
+    assert total["kept"] > 0  # the English wget crawl has real articles
+
+
+def test_broken_warc_is_read_to_the_end_and_every_record_counted(tmp_path):
+    thai = thai_news(4)
+    good = warc_response("https://news.example.th/1", html_page("ข่าว", thai, lang="th").encode("utf-8"))
+    # legacy Thai encoding declared nowhere: must be detected, not lost
+    undeclared = warc_response(
+        "https://news.example.th/2",
+        html_page("ข่าว", thai_news(5), lang="th", charset=None).encode("cp874"),
+        content_type="text/html",
+    )
+    not_html = warc_response("https://img.example.th/a.png", b"\x89PNG\r\n\x1a\n" + bytes(200), "image/png")
+    garbage = gzip_member(b"this is not a WARC record at all\r\n\r\n")
+    binary_as_html = warc_response("https://x.example.com/", bytes(range(256)) * 20, "text/html")
+    after = warc_response("https://news.example.th/3", html_page("ข่าว", thai_news(10), lang="th").encode("utf-8"))
+    truncated = warc_response("https://news.example.th/4", html_page("ข่าว", thai_news(11)).encode("utf-8"))[:300]
+    path = tmp_path / "broken.warc.gz"
+    path.write_bytes(good + undeclared + not_html + garbage + binary_as_html + after + truncated)
+
+    accounting, output = run_job(tmp_path, path)
+
+    total = accounting["total"]
+    assert total["read"] == 7
+    assert identity_holds(total)
+    assert total["errored"] == {"malformed_record": 1, "truncated_or_corrupt_gzip": 1}
+    assert total["dropped"].get("not_html") == 1
+    assert total["dropped"].get("binary_payload") == 1
+    kept = pq.read_table(output / "tha_Thai").to_pylist()
+    assert sorted(row["url"] for row in kept) == [
+        "https://news.example.th/1",
+        "https://news.example.th/2",
+        "https://news.example.th/3",
+    ]
+    assert next(row for row in kept if row["url"].endswith("/2"))["charset"] == "cp874"
+
+
+def test_page_over_the_size_limit_is_dropped_not_decoded(tmp_path):
+    huge = html_page("big", "lorem ipsum dolor sit amet " * 200_000).encode()  # ~5.4 MB
+    path = tmp_path / "huge.warc.gz"
+    path.write_bytes(warc_response("https://big.example.com/", huge))
+
+    accounting, _ = run_job(tmp_path, path)
+
+    assert accounting["total"]["read"] == 1
+    assert accounting["total"]["dropped"] == {"html_too_large": 1}
