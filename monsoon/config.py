@@ -36,8 +36,8 @@ def build(cls: type, data: Any, source: str, where: str = "") -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        prefix = f"{where}." if where else ""
-        raise ConfigError(f"{source}: unknown key {prefix}{unknown[0]!r} (known: {', '.join(sorted(fields))})")
+        key = f"{where}.{unknown[0]}" if where else unknown[0]
+        raise ConfigError(f"{source}: unknown key {key!r} (known: {', '.join(sorted(fields))})")
     values = {}
     for name, value in data.items():
         tp = hints[name]

@@ -69,3 +69,20 @@ def run_job(tmp_path: Path, input_path: Path | str, **overrides) -> tuple[dict, 
 
 def identity_holds(bucket: dict) -> bool:
     return bucket["read"] == bucket["kept"] + sum(bucket["dropped"].values()) + sum(bucket["errored"].values())
+
+
+def aozora(name: str = "1108_ruby_4611.txt", chars: int = 3000) -> str:
+    """Body text of a public-domain Aozora Bunko work, without its header and ruby markup."""
+    import re
+
+    raw = shared("japanese_prose", "utf8", name).read_text(encoding="utf-8")
+    body = raw.split("-------------------------------------------------------")[-1]
+    body = re.sub(r"《[^》]*》|｜|［＃[^］]*］", "", body)
+    paragraphs = [line.strip() for line in body.split("\n") if line.strip()]
+    text, out = 0, []
+    for paragraph in paragraphs:
+        out.append(paragraph)
+        text += len(paragraph)
+        if text >= chars:
+            break
+    return "\n".join(out)

@@ -1,0 +1,64 @@
+"""The command line as a user runs it: help texts, and `monsoon run` with its summary and output contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pyarrow.parquet as pq
+from conftest import html_page, thai_news, warc_response
+
+REQUIRED_COLUMNS = {"id", "text", "url", "language", "language_score", "token_count", "source", "dump"}
+
+
+def monsoon(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "monsoon.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+def test_help_explains_every_run_option():
+    assert "run" in monsoon("--help").stdout
+    text = monsoon("run", "--help").stdout
+    for option in ("--input", "--output", "--workers", "--tasks", "accounting.json", "resumes"):
+        assert option in text
+
+
+def test_run_prints_the_summary_and_writes_the_output_contract(tmp_path):
+    warcs = tmp_path / "warcs"
+    warcs.mkdir()
+    for i, index in enumerate((29, 34)):
+        page = html_page("ข่าว", thai_news(index), lang="th").encode()
+        (warcs / f"part-{i}.warc.gz").write_bytes(warc_response(f"https://news.example.th/{i}", page))
+    config = tmp_path / "run.yaml"
+    config.write_text("input: nowhere\noutput: nowhere\nsource: test-crawl\ndump: CC-TEST\ntasks: 2\nworkers: 2\n")
+
+    result = monsoon("run", str(config), "--input", str(warcs), "--output", str(tmp_path / "out"))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "tha_Thai" in result.stdout and "docs/s" in result.stdout
+    accounting = json.loads((tmp_path / "out" / "accounting.json").read_text())
+    assert accounting["total"]["read"] == 2
+    assert accounting["languages"]["tha_Thai"]["kept"] == 2
+    table = pq.read_table(tmp_path / "out" / "tha_Thai")
+    assert REQUIRED_COLUMNS <= set(table.column_names)
+    assert set(table.column("source").to_pylist()) == {"test-crawl"}
+    assert set(table.column("dump").to_pylist()) == {"CC-TEST"}
+
+
+def test_rerun_resumes_without_redoing_or_duplicating(tmp_path):
+    warcs = tmp_path / "warcs"
+    warcs.mkdir()
+    page = html_page("ข่าว", thai_news(29), lang="th").encode()
+    (warcs / "a.warc.gz").write_bytes(warc_response("https://news.example.th/a", page))
+    config = tmp_path / "run.yaml"
+    config.write_text(f"input: {warcs}\noutput: {tmp_path / 'out'}\ntasks: 1\nworkers: 1\n")
+
+    first = monsoon("run", str(config))
+    second = monsoon("run", str(config))
+
+    assert first.returncode == second.returncode == 0
+    accounting = json.loads((tmp_path / "out" / "accounting.json").read_text())
+    assert accounting["total"]["read"] == 1
+    assert pq.read_table(tmp_path / "out" / "tha_Thai").num_rows == 1

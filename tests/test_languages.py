@@ -1,0 +1,92 @@
+"""Language ID and per-language quality filters with the real components, on real text."""
+
+from __future__ import annotations
+
+import csv
+
+import pyarrow.parquet as pq
+import pytest
+from conftest import aozora, html_page, run_job, shared, thai_news, warc_response
+
+from monsoon.config import ConfigError, load_run_config
+from monsoon.filters import FAMILIES
+from monsoon.languages import FIRST_TIER, LANGUAGES_DIR, get_language, load_language_file, normalise_label
+from monsoon.stages.lid import predict
+
+# katakana/kanji catalogue lines: Japanese, but with almost no hiragana (Swallow rejects such pages)
+CATALOGUE = "\n".join(
+    f"スマートフォンケース 手帳型 レザー 全機種対応 カード収納 マグネット式 型番{n:03d} 送料無料 価格{980 + n * 10}円 "
+    "ブラック ネイビー レッド ベージュ 在庫限定 即日発送 楽天ランキング第一位 人気商品 新作 限定色 特価セール"
+    for n in range(20)
+)
+
+
+def test_lid_labels_ntrex_sentences_of_each_first_tier_language():
+    with open(shared("lid_ntrex128", "dev", "lid.tsv"), encoding="utf-8") as f:
+        rows = [row for row in csv.DictReader(f, delimiter="\t") if row["lang"] in FIRST_TIER]
+    by_language: dict[str, list[str]] = {}
+    for row in rows:
+        by_language.setdefault(row["lang"], []).append(row["text"])
+    for code, texts in by_language.items():
+        paragraph = " ".join(texts[:8])  # a paragraph, as a web page would give
+        assert predict("embedded", paragraph)[0] == code
+
+
+def test_labels_are_normalised_to_iso639_3_and_script():
+    assert normalise_label("__label__th") == "tha_Thai"
+    assert normalise_label("__label__ms") == "zsm_Latn"
+    assert normalise_label("__label__tha_Thai") == "tha_Thai"  # GlotLID labels pass through
+
+
+def test_thai_page_is_labelled_tha_thai_and_kept(tmp_path):
+    path = tmp_path / "thai.warc.gz"
+    path.write_bytes(warc_response("https://www.thaigov.go.th/news/1", html_page("ข่าว", thai_news(17)).encode()))
+
+    accounting, output = run_job(tmp_path, path)
+
+    rows = pq.read_table(output / "tha_Thai").to_pylist()
+    assert [row["language"] for row in rows] == ["tha_Thai"]
+    assert rows[0]["language_score"] >= get_language("tha_Thai").min_language_score
+    assert accounting["languages"]["tha_Thai"]["kept"] == 1
+
+
+def test_japanese_page_failing_the_hiragana_rule_is_dropped_with_its_reason(tmp_path):
+    path = tmp_path / "ja.warc.gz"
+    path.write_bytes(
+        warc_response("https://shop.example.jp/a", html_page("商品一覧", CATALOGUE, lang="ja").encode())
+        + warc_response("https://bunko.example.jp/b", html_page("随筆", aozora(), lang="ja").encode())
+    )
+
+    accounting, output = run_job(tmp_path, path)
+
+    japanese = accounting["languages"]["jpn_Jpan"]
+    assert japanese["dropped"] == {"swallow_japanese.hiragana_frac<min": 1}
+    assert [row["url"] for row in pq.read_table(output / "jpn_Jpan").to_pylist()] == ["https://bunko.example.jp/b"]
+
+
+@pytest.mark.parametrize("code", FIRST_TIER)
+def test_every_first_tier_language_file_loads_with_known_filters(code):
+    language = get_language(code)
+    assert language.code == code
+    for family, bounds in language.filters.items():
+        assert set(bounds.min) | set(bounds.max) <= set(FAMILIES[family].signals)
+
+
+def test_thai_words_come_from_the_thai_segmenter_not_whitespace():
+    words = get_language("tha_Thai").words.word_tokenize("ปลัดกระทรวงยุติธรรมลงพื้นที่ตรวจเยี่ยม")
+    assert len(words) >= 4
+    assert "".join(words) == "ปลัดกระทรวงยุติธรรมลงพื้นที่ตรวจเยี่ยม"
+
+
+def test_unknown_key_in_a_language_file_is_an_error_naming_key_and_file(tmp_path):
+    path = tmp_path / "tha_Thai.yaml"
+    path.write_text((LANGUAGES_DIR / "tha_Thai.yaml").read_text() + "min_lenght: 3\n")
+    with pytest.raises(ConfigError, match=r"tha_Thai.yaml.*'min_lenght'"):
+        load_language_file(path)
+
+
+def test_unknown_key_in_a_run_config_is_an_error_naming_key_and_file(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("input: a\noutput: b\ndedup:\n  bandz: 3\n")
+    with pytest.raises(ConfigError, match=r"run.yaml: unknown key 'dedup.bandz'"):
+        load_run_config(path)
