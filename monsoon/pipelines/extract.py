@@ -31,16 +31,20 @@ def split_input(path: str) -> tuple[str, str]:
     return path, WARC_GLOB
 
 
-def extract_pipeline(config: RunConfig, intermediate_dir: str) -> list[PipelineStep]:
+def warc_reader(config: RunConfig) -> WarcDocumentReader:
     folder, pattern = split_input(config.input)
+    return WarcDocumentReader(
+        folder,
+        glob_pattern=pattern,
+        source=config.source,
+        dump=config.dump,
+        max_html_bytes=config.reader.max_html_bytes,
+    )
+
+
+def document_steps(config: RunConfig) -> list[PipelineStep]:
+    """The per-document steps after reading, shared by every engine: extract, LID, quality, MinHash bands."""
     steps: list[PipelineStep] = [
-        WarcDocumentReader(
-            folder,
-            glob_pattern=pattern,
-            source=config.source,
-            dump=config.dump,
-            max_html_bytes=config.reader.max_html_bytes,
-        ),
         Extract(
             timeout=config.extract.timeout,
             favour_precision=config.extract.favour_precision,
@@ -51,5 +55,12 @@ def extract_pipeline(config: RunConfig, intermediate_dir: str) -> list[PipelineS
     ]
     if config.dedup.enabled:
         steps.append(MinhashSignature(config.dedup.bands, config.dedup.rows, config.dedup.seed))
-    steps.append(CorpusWriter(intermediate_dir, tokenizer=config.tokenizer, final=False))
     return steps
+
+
+def extract_pipeline(config: RunConfig, intermediate_dir: str) -> list[PipelineStep]:
+    return [
+        warc_reader(config),
+        *document_steps(config),
+        CorpusWriter(intermediate_dir, tokenizer=config.tokenizer, final=False),
+    ]

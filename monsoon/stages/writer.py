@@ -33,17 +33,17 @@ def corpus_schema(tokenizer: str, with_bands: bool = False) -> pa.Schema:
     return pa.schema(fields, metadata={"monsoon.schema_version": SCHEMA_VERSION, "monsoon.tokenizer": tokenizer})
 
 
-def _row(schema: pa.Schema):
-    names = [name for name in schema.names if name not in ("id", "text")]
+def document_row(doc: Document, schema: pa.Schema) -> dict:
+    """A Document as a row of `schema` (metadata fields the schema lacks are left out)."""
+    row = {"id": doc.id, "text": doc.text}
+    row.update({name: doc.metadata.get(name) for name in schema.names if name not in row})
+    if row.get("quality_signals") is not None:
+        row["quality_signals"] = sorted(row["quality_signals"].items())
+    return row
 
-    def adapter(self, doc: Document) -> dict:
-        row = {"id": doc.id, "text": doc.text}
-        row.update({name: doc.metadata.get(name) for name in names})
-        if row.get("quality_signals") is not None:
-            row["quality_signals"] = sorted(row["quality_signals"].items())
-        return row
 
-    return adapter
+def _row_adapter(schema: pa.Schema):
+    return lambda self, doc: document_row(doc, schema)
 
 
 def _document(self, data: dict, path: str, id_in_file: int | str) -> dict:
@@ -64,7 +64,7 @@ class CorpusWriter(ParquetWriter):
         super().__init__(
             output_folder,
             output_filename="${language}/${rank}.parquet",
-            adapter=_row(schema),
+            adapter=_row_adapter(schema),
             schema=schema,
             max_file_size=-1,
             use_content_defined_chunking=False,
