@@ -6,6 +6,9 @@ the per-rank `stats/NNNNN.json` files every executor writes and survive resumed 
 files into the `accounting.json` contract:
 
     {"total": {"read", "kept", "dropped": {reason: n}, "errored": {reason: n}}, "languages": {code: same}}
+
+Each bucket also has `tokens` (tokens kept) and `dropped_tokens` / `errored_tokens` ({reason: tokens}) for the
+documents lost after extraction, since token counts are taken right after extraction.
 """
 
 from __future__ import annotations
@@ -35,12 +38,20 @@ def count_read(step: PipelineStep) -> None:
     step.stat_update(_key("read"))
 
 
+def _count_lost(step: PipelineStep, outcome: str, doc: Document | None, reason: str) -> None:
+    language = language_of(doc)
+    step.stat_update(_key(outcome, language, reason))
+    tokens = doc.metadata.get("token_count") if doc is not None else None
+    if tokens is not None:  # counted right after extraction, so every later loss is known in tokens too
+        step.stat_update(_key(f"{outcome}_tokens", language, reason), value=int(tokens))
+
+
 def count_dropped(step: PipelineStep, doc: Document | None, reason: str) -> None:
-    step.stat_update(_key("dropped", language_of(doc), reason))
+    _count_lost(step, "dropped", doc, reason)
 
 
 def count_errored(step: PipelineStep, doc: Document | None, reason: str) -> None:
-    step.stat_update(_key("errored", language_of(doc), reason))
+    _count_lost(step, "errored", doc, reason)
 
 
 def count_kept(step: PipelineStep, doc: Document) -> None:
@@ -49,8 +60,11 @@ def count_kept(step: PipelineStep, doc: Document) -> None:
     step.stat_update(_key("tokens", language), value=int(doc.metadata.get("token_count") or 0))
 
 
+_BY_REASON = ("dropped", "errored", "dropped_tokens", "errored_tokens")
+
+
 def _empty() -> dict:
-    return {"read": 0, "kept": 0, "tokens": 0, "dropped": {}, "errored": {}}
+    return {"read": 0, "kept": 0, "tokens": 0, **{outcome: {} for outcome in _BY_REASON}}
 
 
 def _stat_total(value) -> int:
@@ -74,7 +88,7 @@ def merge_stats_files(stats_files: Iterable[Path]) -> dict:
             total["read"] += n
             continue
         for bucket in (total, languages[language]):
-            if outcome in ("dropped", "errored"):
+            if outcome in _BY_REASON:
                 bucket[outcome][reason] = bucket[outcome].get(reason, 0) + n
             else:
                 bucket[outcome] += n

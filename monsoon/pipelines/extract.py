@@ -1,4 +1,5 @@
-"""Stage 1, per document: WARC -> text -> language -> quality filters -> MinHash bands -> intermediate parquet."""
+"""Stage 1, per document: WARC -> text -> tokens -> language -> quality filters -> MinHash bands -> intermediate
+parquet."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from monsoon.stages.extract import Extract
 from monsoon.stages.lid import LanguageId
 from monsoon.stages.minhash import MinhashSignature
 from monsoon.stages.quality import QualityFilter
+from monsoon.stages.token_count import TokenCount
 from monsoon.stages.warc_reader import WarcDocumentReader
 from monsoon.stages.writer import CorpusWriter
 
@@ -43,13 +45,15 @@ def warc_reader(config: RunConfig) -> WarcDocumentReader:
 
 
 def document_steps(config: RunConfig) -> list[PipelineStep]:
-    """The per-document steps after reading, shared by every engine: extract, LID, quality, MinHash bands."""
+    """The per-document steps after reading, shared by every engine: extract, token count, LID, quality,
+    MinHash bands. Tokens are counted right after extraction so every later drop is known in tokens too."""
     steps: list[PipelineStep] = [
         Extract(
             timeout=config.extract.timeout,
             favour_precision=config.extract.favour_precision,
             deduplicate=config.extract.deduplicate,
         ),
+        TokenCount(config.tokenizer),
         LanguageId(config.languages, model=config.lid.model, max_chars=config.lid.max_chars),
         QualityFilter(config.languages),
     ]

@@ -2,7 +2,7 @@
 
 1. extract  (config.tasks ranks): WARC -> ... -> intermediate parquet per language, with MinHash bands
 2. clusters (one rank per language): near-duplicate clusters from the bands
-3. write    (config.tasks ranks): intermediate -> drop non-representatives -> token count -> output parquet
+3. write    (config.tasks ranks): intermediate -> drop non-representatives -> output parquet
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from monsoon.config import RunConfig
 from monsoon.dedup.local import MinhashClusters
 from monsoon.pipelines.extract import extract_pipeline
 from monsoon.stages.near_duplicates import NearDuplicateFilter
-from monsoon.stages.token_count import TokenCount
 from monsoon.stages.writer import CorpusWriter, intermediate_reader
 
 
@@ -52,7 +51,7 @@ def build_executors(config: RunConfig) -> list[LocalPipelineExecutor]:
             )
         )
         write_steps.append(NearDuplicateFilter(layout["clusters"]))
-    write_steps += [TokenCount(config.tokenizer), CorpusWriter(config.output, tokenizer=config.tokenizer, final=True)]
+    write_steps.append(CorpusWriter(config.output, tokenizer=config.tokenizer, final=True))
     executors.append(
         LocalPipelineExecutor(
             write_steps,
