@@ -21,9 +21,13 @@ $(VENV)/.installed: pyproject.toml
 sample: install
 	$(BIN)/monsoon run configs/sample.yaml
 
-test: install
+test: install /usr/bin/chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+# The audit test renders the report in headless Chromium: the Debian package, installed only when missing.
+/usr/bin/chromium:
+	apt-get update -qq && apt-get install -y -qq chromium
 
 clean:
 	rm -rf $(VENV) out

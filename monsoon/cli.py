@@ -11,6 +11,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from monsoon.mix.commands import add_commands
+
 DESCRIPTION = """\
 monsoon builds clean, deduplicated, token-counted pre-training corpora for Southeast-Asian languages and
 Japanese from Common Crawl WARC files:
@@ -128,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="tasks the input files are split into (more tasks than files idles); overrides `tasks`",
     )
     run.set_defaults(handler=cmd_run)
+    add_commands(commands)
     return parser
 
 

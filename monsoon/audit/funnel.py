@@ -1,0 +1,94 @@
+"""The funnel of a run, from accounting.json: where documents (and their tokens) left the pipeline.
+
+Each drop or error reason belongs to the pipeline stage that names it (monsoon/stages): everything counted
+under `und` left before language identification (reader, extraction); `not_target_language` and
+`low_language_score` are LID; `<family>.<signal><min|>max` (and `<family>.failed`) are that quality-filter
+family; `near_duplicate` and `minhash_failed` are dedup. Tokens are counted right after extraction, so every
+stage after it is known in tokens too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monsoon.accounting import UNDETERMINED
+from monsoon.languages import FIRST_TIER, LANGUAGES_DIR, get_language
+
+EXTRACTION = "extraction"
+LID = "LID"
+DEDUP = "dedup"
+OTHER = "other"
+_LID_REASONS = {"not_target_language", "low_language_score"}
+_DEDUP_REASONS = {"near_duplicate", "minhash_failed"}
+
+
+def stage_of(language: str, reason: str) -> str:
+    if language == UNDETERMINED:
+        return EXTRACTION
+    if reason in _LID_REASONS:
+        return LID
+    if reason in _DEDUP_REASONS:
+        return DEDUP
+    return reason.split(".", 1)[0] if "." in reason else OTHER
+
+
+def filter_families(language: str) -> list[str]:
+    """The quality-filter families of a language, in the order they apply (its YAML's order)."""
+    if not (LANGUAGES_DIR / f"{language}.yaml").exists():
+        return []
+    return list(get_language(language).filters)
+
+
+def losses(bucket: dict, language: str) -> dict[str, tuple[int, int]]:
+    """stage -> (documents, tokens) lost there, from one accounting bucket."""
+    lost: dict[str, tuple[int, int]] = {}
+    for outcome in ("dropped", "errored"):
+        for reason, docs in bucket[outcome].items():
+            stage = stage_of(language, reason)
+            tokens = bucket[f"{outcome}_tokens"].get(reason, 0)
+            previous = lost.get(stage, (0, 0))
+            lost[stage] = (previous[0] + docs, previous[1] + tokens)
+    return lost
+
+
+@dataclass
+class Step:
+    stage: str  # the stage just passed ("read" or "identified" for the first step)
+    docs: int  # documents remaining after it
+    tokens: int | None  # tokens remaining after it (None: not counted yet, before extraction)
+    lost_docs: int = 0
+    lost_tokens: int = 0
+
+
+def _steps(first: str, stages: list[str], lost: dict[str, tuple[int, int]], kept: int, kept_tokens: int) -> list[Step]:
+    """Remaining after each stage = kept + what later stages lost (so the last step is exactly `kept`)."""
+    stages = stages + [s for s in sorted(lost) if s not in stages]  # a reason no stage claims still counts
+    steps, docs, tokens = [], kept, kept_tokens
+    for stage in reversed(stages):
+        lost_docs, lost_tokens = lost.get(stage, (0, 0))
+        steps.append(Step(stage, docs, tokens, lost_docs, lost_tokens))
+        docs, tokens = docs + lost_docs, tokens + lost_tokens
+    steps.append(Step(first, docs, tokens))
+    return steps[::-1]
+
+
+def language_funnel(language: str, bucket: dict) -> list[Step]:
+    """From the documents identified as `language` to those kept."""
+    stages = [LID, *filter_families(language), DEDUP]
+    return _steps("identified", stages, losses(bucket, language), bucket["kept"], bucket["tokens"])
+
+
+def total_funnel(accounting: dict) -> list[Step]:
+    """From the records read to the documents kept, over all languages."""
+    lost: dict[str, tuple[int, int]] = {}
+    for language, bucket in accounting["languages"].items():
+        for stage, (docs, tokens) in losses(bucket, language).items():
+            previous = lost.get(stage, (0, 0))
+            lost[stage] = (previous[0] + docs, previous[1] + tokens)
+    families = []
+    for language in [*FIRST_TIER, *accounting["languages"]]:
+        families += [family for family in filter_families(language) if family not in families]
+    total = accounting["total"]
+    steps = _steps("read", [EXTRACTION, LID, *families, DEDUP], lost, total["kept"], total["tokens"])
+    steps[0].tokens = None  # records are read as HTML: their tokens are counted only once extracted
+    return steps

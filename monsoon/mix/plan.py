@@ -1,0 +1,179 @@
+"""What a monsoon output holds against what a mix table asks.
+
+Token counts come from the parquet `token_count` column (counted once, right after extraction): nothing is
+re-tokenised. A short row gets an estimate of the raw crawl that would close the gap, from the run's yield:
+the row's kept tokens per record the run read (accounting.json).
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from monsoon.mix.table import MixError, MixRow, MixTable, human
+
+TOKENIZER_KEY = b"monsoon.tokenizer"
+
+
+def source_files(row: MixRow, out_dir: Path) -> list[Path]:
+    """The row's parquet files, sorted: OUT_DIR/<language>/*.parquet or the external path/glob."""
+    if row.language:
+        return sorted((Path(out_dir) / row.language).glob("*.parquet"))
+    if row.parquet:
+        return sorted(Path(p) for p in glob.glob(row.parquet))
+    return []
+
+
+def read_batches(row: MixRow, files: list[Path], columns: list[str] | None = None) -> Iterator[pa.Table]:
+    """The row's documents, file by file and batch by batch (only `columns` when given); a row with a
+    `dataset` keeps the documents whose `source` column is that dataset."""
+    for path in files:
+        parquet = pq.ParquetFile(path)
+        names = parquet.schema_arrow.names
+        missing = [name for name in ("id", "token_count") if name not in names]
+        if missing:
+            raise MixError(f"{path}: no {' or '.join(missing)} column (row {row.source!r})")
+        wanted = None if columns is None else list(dict.fromkeys(columns + (["source"] if row.dataset else [])))
+        for batch in parquet.iter_batches(columns=wanted, batch_size=10_000):
+            table = pa.Table.from_batches([batch])
+            if row.dataset:
+                table = table.filter(pc.equal(table["source"], row.dataset))
+            if "token_count" in table.column_names and table["token_count"].null_count:
+                raise MixError(f"{path}: documents without a token_count (row {row.source!r})")
+            yield table if columns is None else table.select(columns)
+
+
+def file_tokenizers(files: list[Path]) -> set[str]:
+    """The tokenizer names the files were counted with (monsoon.tokenizer metadata; files without it add none)."""
+    names = set()
+    for path in files:
+        metadata = pq.read_schema(path).metadata or {}
+        if TOKENIZER_KEY in metadata:
+            names.add(metadata[TOKENIZER_KEY].decode())
+    return names
+
+
+def common_tokenizer(table: MixTable, files_by_row: list[list[Path]]) -> str:
+    """The one tokenizer every source was counted with (and the table's, when it names one)."""
+    names = set().union(*(file_tokenizers(files) for files in files_by_row))
+    if table.tokenizer:
+        names.add(table.tokenizer)
+    if len(names) > 1:
+        raise MixError(f"sources are counted with different tokenizers ({', '.join(sorted(names))}): tokens differ")
+    return names.pop() if names else "unknown"
+
+
+@dataclass
+class RowPlan:
+    row: MixRow
+    files: int
+    docs: int
+    available: int  # tokens the source holds
+    wanted: int | None  # unique tokens the row asks (None: all)
+    tokens_per_record: float | None  # the row's kept tokens per record read by the run (monsoon sources only)
+
+    @property
+    def short(self) -> int:
+        return max(0, self.wanted - self.available) if self.wanted is not None else 0
+
+    @property
+    def unique(self) -> int:
+        """Unique tokens the row will take."""
+        return self.available if self.wanted is None else min(self.wanted, self.available)
+
+    @property
+    def more_records(self) -> int | None:
+        """Records to crawl on top of the run's to close the gap, at the run's yield (None: no yield known)."""
+        if not self.short or not self.tokens_per_record:
+            return None
+        return math.ceil(self.short / self.tokens_per_record)
+
+
+def records_read(out_dir: Path) -> int | None:
+    """Records the run read (accounting.json), or None when OUT_DIR has no accounting."""
+    path = Path(out_dir) / "accounting.json"
+    return json.loads(path.read_text())["total"]["read"] if path.exists() else None
+
+
+def plan_table(table: MixTable, out_dir: Path) -> tuple[list[RowPlan], int | None]:
+    read = records_read(out_dir)
+    plans = []
+    files_by_row = [source_files(row, out_dir) for row in table.rows]
+    common_tokenizer(table, files_by_row)
+    for row, files in zip(table.rows, files_by_row, strict=True):
+        docs = available = 0
+        for batch in read_batches(row, files, ["token_count"]):
+            docs += batch.num_rows
+            available += pc.sum(batch["token_count"]).as_py() or 0
+        wanted = None if row.unique is None else table.tokens(row.unique)
+        per_record = available / read if row.language and read else None
+        plans.append(RowPlan(row, len(files), docs, available, wanted, per_record))
+    return plans, read
+
+
+def format_plan(table: MixTable, plans: list[RowPlan], read: int | None, out_dir: Path) -> list[str]:
+    """A table of rows (available vs asked), one line per short row with the crawl estimate, a summary."""
+    header = ("row", "source", "from", "files", "docs", "available", "wanted", "x", "output", "status")
+    cells = [
+        (
+            str(n),
+            p.row.source,
+            p.row.origin,
+            str(p.files),
+            f"{p.docs:,}",
+            human(p.available),
+            "all" if p.wanted is None else human(p.wanted),
+            str(p.row.multiplier),
+            human(int(p.unique * p.row.multiplier.value)),
+            f"SHORT by {human(p.short)}" if p.short else "EMPTY" if not p.available else "ok",
+        )
+        for n, p in enumerate(plans, start=1)
+    ]
+    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
+    left = {1, 2, 9}
+    lines = [
+        f"{table.name}: {len(plans)} rows against {out_dir}" + (f" ({read:,} records read by the run)" if read else "")
+    ]
+    for line in [header, *cells]:
+        lines.append(
+            "  ".join(
+                c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))
+            ).rstrip()
+        )
+    short = [p for p in plans if p.short]
+    empty = [p for p in plans if not p.available]
+    for p in plans:
+        if p.short:
+            line = f"short: {p.row.source}: has {human(p.available)} of {human(p.wanted)} unique tokens"
+        elif not p.available:
+            line = f"empty: {p.row.source}: no tokens"
+        else:
+            continue
+        if p.more_records:
+            ratio = p.more_records / read
+            line += (
+                f"; at {p.tokens_per_record:,.1f} kept tokens per record read, about {human(p.more_records)} more"
+                f" records ({ratio:,.{1 if ratio < 10 else 0}f}x this run's input)"
+            )
+        elif p.row.language:
+            line += f"; the run kept no {p.row.origin} documents, so there is no yield to extrapolate from"
+        elif p.row.parquet:
+            line += f"; {'no files match' if not p.files else 'no documents in'} {p.row.parquet}"
+        else:
+            line += "; the row names no source (give it a language or a parquet path)"
+        lines.append(line)
+    asked = sum(int(p.wanted * p.row.multiplier.value) for p in plans if p.wanted is not None)
+    output = sum(int(p.unique * p.row.multiplier.value) for p in plans)
+    lines.append(
+        f"{len(short)} of {len(plans)} rows short, {len(empty)} empty; the rows with a target ask {human(asked)}"
+        f" tokens after multipliers, the sources give {human(output)}"
+    )
+    return lines
