@@ -76,6 +76,14 @@ class LidConfig:
 
 
 @dataclass
+class PreLidConfig:
+    enabled: bool = True  # skip extraction of pages nothing on which points to a target language
+    text_chars: int = 1500  # title + visible text characters the classifier reads
+    top_k: int = 3  # a target among this many top labels is enough
+    min_score: float = 0.05  # ... with at least this score
+
+
+@dataclass
 class DedupConfig:
     enabled: bool = True
     bands: int = 14
@@ -94,6 +102,7 @@ class RunConfig:
     workers: int = 2
     reader: ReaderConfig = field(default_factory=ReaderConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
+    prelid: PreLidConfig = field(default_factory=PreLidConfig)
     lid: LidConfig = field(default_factory=LidConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     tokenizer: str = "llama3"  # "llama3" (from the llama-models wheel), a tokenizer.json path, or an HF hub name

@@ -13,6 +13,7 @@ from monsoon.config import RunConfig
 from monsoon.stages.extract import Extract
 from monsoon.stages.lid import LanguageId
 from monsoon.stages.minhash import MinhashSignature
+from monsoon.stages.prelid import PreLanguageCheck
 from monsoon.stages.quality import QualityFilter
 from monsoon.stages.token_count import TokenCount
 from monsoon.stages.warc_reader import WarcDocumentReader
@@ -45,9 +46,20 @@ def warc_reader(config: RunConfig) -> WarcDocumentReader:
 
 
 def document_steps(config: RunConfig) -> list[PipelineStep]:
-    """The per-document steps after reading, shared by every engine: extract, token count, LID, quality,
-    MinHash bands. Tokens are counted right after extraction so every later drop is known in tokens too."""
-    steps: list[PipelineStep] = [
+    """The per-document steps after reading, shared by every engine: pre-LID, extract, token count, LID,
+    quality, MinHash bands. Tokens are counted right after extraction so every later drop is known in tokens too."""
+    steps: list[PipelineStep] = []
+    if config.prelid.enabled:
+        steps.append(
+            PreLanguageCheck(
+                config.languages,
+                model=config.lid.model,
+                text_chars=config.prelid.text_chars,
+                top_k=config.prelid.top_k,
+                min_score=config.prelid.min_score,
+            )
+        )
+    steps += [
         Extract(
             timeout=config.extract.timeout,
             favour_precision=config.extract.favour_precision,
