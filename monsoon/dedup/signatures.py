@@ -27,7 +27,7 @@ def shingles(text: str, language: Language) -> set[bytes]:
         units = list(_NOT_WORD_CHAR.sub("", text.lower()))
         joiner = ""
     else:
-        units = [w.lower() for w in language.words.word_tokenize(text) if _WORD_CHAR.search(w)]
+        units = [w.lower() for w in language.word_list(text) if _WORD_CHAR.search(w)]
         joiner = " "
     if len(units) <= n:
         return {joiner.join(units).encode()} if units else set()

@@ -20,7 +20,7 @@ class FineWebQuality(SignalFamily):
         lines = [line for line in text.split("\n") if line.strip()]
         if not lines:
             return dict.fromkeys(self.signals, 0.0)
-        n_words = max(len(language.words.word_tokenize(text)), 1)
+        n_words = max(len(language.word_list(text)), 1)
         return {
             "line_punct_ratio": sum(line.endswith(_STOP_CHARS) for line in lines) / len(lines),
             "short_line_ratio": sum(len(line) <= SHORT_LINE_CHARS for line in lines) / len(lines),

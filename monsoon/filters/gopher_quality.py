@@ -22,7 +22,7 @@ class GopherQuality(SignalFamily):
     )
 
     def compute(self, text: str, language: Language) -> dict[str, float]:
-        words = language.words.word_tokenize(text)
+        words = language.word_list(text)
         n_words = max(len(words), 1)
         content_words = [w for w in words if any(ch not in PUNCTUATION_SET for ch in w)]
         lines = text.splitlines() or [""]

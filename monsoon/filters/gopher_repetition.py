@@ -46,7 +46,7 @@ class GopherRepetition(SignalFamily):
             "dup_line_frac": dup_lines / len(lines),
             "dup_line_char_frac": dup_line_chars / n_chars,
         }
-        words = language.words.word_tokenize(text)
+        words = language.word_list(text)
         for n in TOP_NGRAMS:
             n_grams = get_n_grams(words, n)
             signals[f"top_{n}_gram_char_frac"] = find_top_duplicate(n_grams) / n_chars if n_grams else 0.0

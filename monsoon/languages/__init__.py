@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -66,6 +66,15 @@ class Language:
     @property
     def words(self) -> WordTokenizer:
         return get_segmenter(self.segmenter)
+
+    def word_list(self, text: str) -> list[str]:
+        """The text's words; several filter families ask for the same document's words in a row."""
+        return list(_segment(self.segmenter, text))
+
+
+@lru_cache(maxsize=4)
+def _segment(segmenter: str, text: str) -> tuple[str, ...]:
+    return tuple(get_segmenter(segmenter).word_tokenize(text))
 
 
 def load_language_file(path: Path) -> Language:

@@ -22,7 +22,7 @@ _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _INVISIBLE = re.compile(r"<(script|style|noscript|svg|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 _ENTITY = re.compile(r"&#?\w+;")
-HTML_PREFIX = 200_000  # characters of raw HTML looked at
+HTML_PREFIX = 100_000  # characters of raw HTML looked at: title, lang and the start of the body
 
 
 def page_hints(html: str, text_chars: int) -> tuple[str | None, str]:

@@ -1,0 +1,273 @@
+"""Benchmark: monsoon's local pipeline against a reference datatrove pipeline of the FineWeb-2 shape, on the
+same multi-language WARC set, in one command (`python bench/run.py`).
+
+The input mixes the bundled sample with the third-party WARCs of ../shared/data/warc_samples (when present),
+repeating non-target pages so that the SEA + Japanese target languages are a minority, as in a real crawl.
+Each pipeline runs in its own process with one task and one worker, so docs/s is per core and peak RSS is
+that pipeline's own. Printed: docs/s per core, peak RSS, per-stage time shares, the share of the reference's
+kept target-language documents that monsoon also keeps (before cross-document dedup, which the reference does
+not do), micro-benchmarks, and last `speedup_vs_datatrove=<ratio>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_WARCS = REPO.parent / "shared" / "data" / "warc_samples"
+TARGETS = ["tha_Thai", "jpn_Jpan", "vie_Latn", "ind_Latn", "zsm_Latn", "tam_Taml"]
+TARGET_ISO1 = ["th", "ja", "vi", "id", "ms", "ta"]
+
+
+def _responses(path: Path):
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(path, "rb") as f:
+        try:
+            for record in ArchiveIterator(f):
+                if record.rec_type == "response" and record.http_headers is not None:
+                    ctype = record.http_headers.get_header("Content-Type") or "text/html"
+                    yield record.rec_headers.get_header("WARC-Target-URI"), record.content_stream().read(), ctype
+        except Exception:  # the edge-case files are damaged on purpose: take what reads cleanly
+            return
+
+
+def build_input(folder: Path, target_share: float) -> dict:
+    """Write bench.warc.gz; returns counts. Target pages appear once, other pages are repeated."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    manifest = {m["url"]: m for m in map(json.loads, (REPO / "sample" / "manifest.jsonl").read_text().splitlines())}
+    targets, others = [], []
+    for path in sorted((REPO / "sample" / "warc").glob("*.warc.gz")):
+        for url, payload, ctype in _responses(path):
+            (targets if manifest[url]["language"] in TARGETS else others).append((url, payload, ctype))
+    if SHARED_WARCS.exists():
+        for path in sorted(SHARED_WARCS.glob("*.warc*")):
+            if "clueweb09-ja" not in path.name and ".wet." not in path.name and ".wat." not in path.name:
+                others += list(_responses(path))
+    copies = max(1, round(len(targets) * (1 - target_share) / target_share / max(len(others), 1)))
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=False)
+    members = []
+    pages = [(url, payload, ctype) for url, payload, ctype in targets]
+    pages += [(f"{url}#copy{c}", payload, ctype) for c in range(copies) for url, payload, ctype in others]
+    for n, (url, payload, ctype) in enumerate(pages):
+        headers = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")
+        record = writer.create_warc_record(url, "response", payload=io.BytesIO(payload), http_headers=headers)
+        record.rec_headers.replace_header("WARC-Record-ID", f"<urn:uuid:{uuid.UUID(int=n + 1)}>")
+        out = io.BytesIO()
+        WARCWriter(out, gzip=False).write_record(record)
+        members.append(gzip.compress(out.getvalue(), mtime=0))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "bench.warc.gz").write_bytes(b"".join(members))
+    return {"documents": len(pages), "target_pages": len(targets), "other_pages": len(pages) - len(targets)}
+
+
+def _stage_shares(stats_files: list[Path]) -> dict[str, float]:
+    times: dict[str, float] = {}
+    for path in stats_files:
+        for step in json.loads(path.read_text()):
+            t = step.get("time_stats", 0)
+            times[step["name"]] = times.get(step["name"], 0) + (t.get("total", 0) if isinstance(t, dict) else t)
+    total = sum(times.values()) or 1
+    return {name: round(value / total, 3) for name, value in times.items()}
+
+
+def run_monsoon(input_dir: Path, work: Path) -> dict:
+    import pyarrow.parquet as pq
+
+    from monsoon.config import RunConfig
+    from monsoon.pipelines.local import run_layout, run_local
+
+    config = RunConfig(input=str(input_dir), output=str(work), languages=TARGETS, tasks=1, workers=1)
+    started = time.perf_counter()
+    accounting = run_local(config)
+    elapsed = time.perf_counter() - started
+    intermediate = Path(run_layout(str(work))["intermediate"])
+    kept = sorted(
+        i for p in intermediate.glob("*/*.parquet") for i in pq.read_table(p, columns=["id"])["id"].to_pylist()
+    )
+    logs = Path(run_layout(str(work))["logs"])
+    return {
+        "seconds": elapsed,
+        "read": accounting["total"]["read"],
+        "kept_before_dedup": kept,
+        "kept": accounting["total"]["kept"],
+        "stages": _stage_shares(sorted(logs.glob("*/stats/*.json"))),
+    }
+
+
+def run_datatrove(input_dir: Path, work: Path) -> dict:
+    """WarcReader -> Trafilatura -> LanguageFilter -> GopherRepetition -> FineWebQuality -> GopherQuality -> writer,
+    with each language's FineWeb-2 thresholds (from monsoon's language files) and word tokenizers."""
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.base import PipelineStep
+    from datatrove.pipeline.extractors import Trafilatura
+    from datatrove.pipeline.filters import (
+        FineWebQualityFilter,
+        GopherQualityFilter,
+        GopherRepetitionFilter,
+        LanguageFilter,
+    )
+    from datatrove.pipeline.readers import WarcReader
+    from datatrove.pipeline.writers import JsonlWriter
+    from datatrove.utils.lid import FT176LID
+
+    from monsoon.languages import get_language
+    from monsoon.stages.lid import embedded_model_path
+
+    class PerLanguageFilters(PipelineStep):
+        """Routes each document to its language's datatrove filters (FineWeb-2 runs one pipeline per language)."""
+
+        name = "FineWeb-2 filters per language"
+
+        def run(self, data, rank=0, world_size=1):
+            chains = {}
+            for code, iso1 in zip(TARGETS, TARGET_ISO1, strict=True):
+                lang = get_language(code)
+                rep, fw, gq = (lang.filters.get(f) for f in ("gopher_repetition", "fineweb_quality", "gopher_quality"))
+                chains[iso1] = [
+                    GopherRepetitionFilter(
+                        dup_line_frac=rep.max["dup_line_frac"],
+                        top_n_grams=tuple((n, rep.max[f"top_{n}_gram_char_frac"]) for n in (2, 3, 4)),
+                        dup_n_grams=tuple((n, rep.max[f"dup_{n}_gram_char_frac"]) for n in range(5, 11)),
+                        language=lang.words,
+                    ),
+                    FineWebQualityFilter(
+                        line_punct_thr=fw.min["line_punct_ratio"],
+                        new_line_ratio=fw.max["new_line_ratio"],
+                        language=lang.words,
+                    ),
+                    GopherQualityFilter(
+                        min_avg_word_length=gq.min["avg_word_length"],
+                        max_avg_word_length=gq.max["avg_word_length"],
+                        max_non_alpha_words_ratio=gq.min["alpha_words_ratio"],
+                        stop_words=lang.stop_words,
+                        language=lang.words,
+                    ),
+                ]
+            for doc in data:
+                with self.track_time():
+                    keep = all(f.filter(doc) is True for f in chains.get(doc.metadata["language"], []))
+                if keep:
+                    yield doc
+
+    # the same lid.176 model file monsoon uses: datatrove "downloads" it from the local path into its cache
+    FT176LID.MODEL_URL = embedded_model_path()
+    language_filter = LanguageFilter(languages=TARGET_ISO1, language_threshold=0.6)
+    executor = LocalPipelineExecutor(
+        [
+            WarcReader(str(input_dir)),
+            Trafilatura(favour_precision=True, timeout=5),
+            language_filter,
+            PerLanguageFilters(),
+            JsonlWriter(str(work / "kept")),
+        ],
+        tasks=1,
+        workers=1,
+        logging_dir=str(work / "logs"),
+    )
+    started = time.perf_counter()
+    executor.run()
+    elapsed = time.perf_counter() - started
+    kept = sorted(
+        json.loads(line)["id"].strip("<>").removeprefix("urn:uuid:")
+        for path in (work / "kept").glob("*.jsonl*")
+        for line in gzip.open(path, "rt")
+    )
+    stats = sorted((work / "logs" / "stats").glob("*.json"))
+    return {"seconds": elapsed, "kept_before_dedup": kept, "kept": len(kept), "stages": _stage_shares(stats)}
+
+
+def micro_benchmarks() -> dict:
+    import yaml
+
+    from monsoon.dedup.signatures import band_hashes, shingles
+    from monsoon.languages import get_language
+    from monsoon.tokens import load_token_counter
+
+    pools = {p.stem: yaml.safe_load(p.read_text())["sentences"] for p in (REPO / "sample" / "pools").glob("*.yaml")}
+    mixed = "\n".join(s for code in TARGETS for s in pools.get(code, [])) * 40
+    counter = load_token_counter()
+    started = time.perf_counter()
+    tokens = counter.count(mixed)
+    token_rate = tokens / (time.perf_counter() - started)
+    thai = " ".join(pools["tha_Thai"]) * 20
+    words = get_language("tha_Thai").words
+    started = time.perf_counter()
+    words.word_tokenize(thai)
+    thai_rate = len(thai) / (time.perf_counter() - started)
+    docs = [("\n".join(pools[code][i : i + 8]), get_language(code)) for code in TARGETS for i in range(0, 22, 2)]
+    started = time.perf_counter()
+    for text, language in docs * 5:
+        band_hashes(shingles(text, language), 14, 8)
+    minhash_rate = len(docs) * 5 / (time.perf_counter() - started)
+    return {
+        "tokens_per_s": round(token_rate),
+        "thai_chars_per_s": round(thai_rate),
+        "minhash_docs_per_s": round(minhash_rate),
+    }
+
+
+def _child(engine: str, input_dir: str, work: str) -> None:
+    result = (run_monsoon if engine == "monsoon" else run_datatrove)(Path(input_dir), Path(work))
+    result["peak_rss_mib"] = round(
+        max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        / 1024
+    )
+    print("RESULT " + json.dumps(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--target-share", type=float, default=0.15, help="share of target-language pages")
+    parser.add_argument("--child", nargs=3, metavar=("ENGINE", "INPUT", "WORK"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(*args.child)
+        return
+    with tempfile.TemporaryDirectory(prefix="monsoon-bench-") as tmp:
+        counts = build_input(Path(tmp) / "input", args.target_share)
+        print(f"input: {counts['documents']} documents, {counts['target_pages']} from target-language pages")
+        results = {}
+        for engine in ("datatrove", "monsoon"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", engine, str(Path(tmp) / "input"), str(Path(tmp) / engine)],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+            ).stdout
+            results[engine] = json.loads(out.split("RESULT ", 1)[1])
+    n = counts["documents"]
+    for engine, r in results.items():
+        print(
+            f"{engine:>9}: {r['seconds']:.1f} s, {n / r['seconds']:.1f} docs/s/core, peak RSS {r['peak_rss_mib']} MiB"
+        )
+        shares = ", ".join(f"{k} {v:.0%}" for k, v in sorted(r["stages"].items(), key=lambda kv: -kv[1]) if v >= 0.01)
+        print(f"           stage time shares: {shares}")
+    reference = set(results["datatrove"]["kept_before_dedup"])
+    ours = set(results["monsoon"]["kept_before_dedup"])
+    share = len(reference & ours) / len(reference) if reference else 1.0
+    print(
+        f"reference kept {len(reference)} target docs; monsoon kept {len(ours)} before dedup "
+        f"({results['monsoon']['kept']} after); share of the reference's kept docs monsoon keeps: {share:.3f}"
+    )
+    print("micro: " + ", ".join(f"{k}={v:,}" for k, v in micro_benchmarks().items()))
+    print(f"speedup_vs_datatrove={results['datatrove']['seconds'] / results['monsoon']['seconds']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
