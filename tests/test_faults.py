@@ -1,0 +1,45 @@
+"""Faults: a run killed midway and rerun with the same command equals an uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pyarrow.parquet as pq
+from conftest import REPO
+
+
+def _rows(output) -> list[tuple]:
+    return sorted(
+        (row["language"], row["id"], row["token_count"])
+        for path in output.glob("*/*.parquet")
+        for row in pq.read_table(path, columns=["language", "id", "token_count"]).to_pylist()
+    )
+
+
+def _command(config, output) -> list[str]:
+    return [sys.executable, "-m", "monsoon.cli", "run", str(config), "--output", str(output), "--workers", "1"]
+
+
+def test_sigkilled_run_resumes_to_the_same_output(tmp_path):
+    config = REPO / "configs" / "sample.yaml"
+    reference, resumed = tmp_path / "reference", tmp_path / "resumed"
+    subprocess.run(_command(config, reference), check=True, capture_output=True, timeout=300)
+
+    victim = subprocess.Popen(_command(config, resumed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    completions = resumed / "_work" / "logs" / "1_extract" / "completions"
+    deadline = time.monotonic() + 120
+    while not (completions.exists() and any(completions.iterdir())) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)  # mid-stage: some tasks done, one partly written, others not started
+    victim.wait()
+    assert len(list(completions.iterdir())) < 4
+    subprocess.run(_command(config, resumed), check=True, capture_output=True, timeout=300)
+
+    assert _rows(resumed) == _rows(reference)
+    assert json.loads((resumed / "accounting.json").read_text()) == json.loads(
+        (reference / "accounting.json").read_text()
+    )
