@@ -86,3 +86,12 @@ def aozora(name: str = "1108_ruby_4611.txt", chars: int = 3000) -> str:
         if text >= chars:
             break
     return "\n".join(out)
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    """`monsoon ARGV...` in-process: (exit code, stdout, stderr)."""
+    from monsoon.cli import main
+
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

@@ -3,7 +3,6 @@ drop reasons, mix targets and shard balance, as HTML rendered by headless Chromi
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import shutil
@@ -11,23 +10,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import run_job, shared
+from conftest import run_cli, run_job, shared
 from PIL import Image
 
 from monsoon.audit.funnel import language_funnel, total_funnel
-from monsoon.mix.commands import add_commands
+from monsoon.cli import build_parser
 
 CHROMIUM = Path("/usr/bin/chromium")
 PLOT_COLOURS = {"documents": (31, 119, 180), "tokens": (255, 127, 14)}  # the funnel bars
 
 
 def monsoon(capsys, *argv: str) -> tuple[int, str, str]:
-    parser = argparse.ArgumentParser(prog="monsoon")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    code = args.handler(args)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli(capsys, *argv)
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +36,7 @@ def audited(tmp_path_factory) -> dict:
         "  - {source: Thai web, language: tha_Thai, unique: 5, multiplier: 1}\n"
     )
     shards = root / "shards"
-    parser = argparse.ArgumentParser()
-    add_commands(parser.add_subparsers(dest="command"))
+    parser = build_parser()
     build = parser.parse_args(["mix", "build", str(table), "--from", str(out), "--to", str(shards)])
     assert build.handler(build) == 0
     audit = parser.parse_args(

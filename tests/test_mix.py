@@ -4,16 +4,16 @@ the Spark engine giving the local engine's shards)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import run_cli
 
+from monsoon.cli import build_parser
 from monsoon.config import ConfigError
-from monsoon.mix.commands import add_commands
 from monsoon.mix.table import load_table
 from monsoon.stages.writer import corpus_schema
 
@@ -31,12 +31,7 @@ TOKENS_PER_SHARD = 3665  # the mix below makes ~73.3 K tokens: 20 shards of ~3.6
 
 
 def monsoon(capsys, *argv: str) -> tuple[int, str, str]:
-    parser = argparse.ArgumentParser(prog="monsoon")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    code = args.handler(args)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli(capsys, *argv)
 
 
 def tokens_of(i: int) -> int:
@@ -131,8 +126,7 @@ def shard_rows(shards: Path) -> list[list[tuple[str, str, int, int]]]:
 def local_build(mix_input, tmp_path_factory) -> Path:
     shards = tmp_path_factory.mktemp("shards") / "local"
     args = ("mix", "build", str(mix_input["table"]), "--from", str(mix_input["out"]), "--to", str(shards))
-    parser = argparse.ArgumentParser()
-    add_commands(parser.add_subparsers(dest="command"))
+    parser = build_parser()
     parsed = parser.parse_args(args)
     assert parsed.handler(parsed) == 0
     return shards
