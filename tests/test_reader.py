@@ -74,3 +74,34 @@ def test_page_over_the_size_limit_is_dropped_not_decoded(tmp_path):
 
     assert accounting["total"]["read"] == 1
     assert accounting["total"]["dropped"] == {"html_too_large": 1}
+
+
+def test_gzip_bomb_and_deeply_nested_html_end_counted(tmp_path):
+    import gzip
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    bomb = gzip.compress(b"<html><body>" + b"A" * 200_000_000, mtime=0)  # ~200 KB that inflates to 200 MB
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True)
+    headers = StatusAndHeaders(
+        "200 OK", [("Content-Type", "text/html"), ("Content-Encoding", "gzip")], protocol="HTTP/1.1"
+    )
+    writer.write_record(
+        writer.create_warc_record(
+            "https://bomb.example.com/", "response", payload=io.BytesIO(bomb), http_headers=headers
+        )
+    )
+    nested = "<html><body>" + "<div>" * 100_000 + "deep" + "</div>" * 100_000 + "</body></html>"  # 1.1 MB
+    path = tmp_path / "hostile.warc.gz"
+    path.write_bytes(buffer.getvalue() + warc_response("https://deep.example.com/", nested.encode()))
+
+    accounting, _ = run_job(tmp_path, path)
+
+    total = accounting["total"]
+    assert total["read"] == 2
+    assert identity_holds(total)
+    assert total["dropped"].get("html_too_large") == 1  # the bomb is never inflated past the size limit
+    assert total["kept"] == 0  # the nested page ends dropped or errored, without hanging the job
