@@ -62,3 +62,16 @@ def test_rerun_resumes_without_redoing_or_duplicating(tmp_path):
     accounting = json.loads((tmp_path / "out" / "accounting.json").read_text())
     assert accounting["total"]["read"] == 1
     assert pq.read_table(tmp_path / "out" / "tha_Thai").num_rows == 1
+
+
+def test_lid_prints_label_and_score_per_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "monsoon.cli", "lid"],
+        input="สวัสดีครับ วันนี้อากาศดีมาก\nThe council approved the new bridge plan on Tuesday.\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = [line.split("\t") for line in result.stdout.splitlines()]
+    assert [label for label, _ in lines] == ["tha_Thai", "eng_Latn"]
+    assert all(0.0 < float(score) <= 1.01 for _, score in lines)
