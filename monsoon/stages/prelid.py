@@ -22,7 +22,9 @@ _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _INVISIBLE = re.compile(r"<(script|style|noscript|svg|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 _ENTITY = re.compile(r"&#?\w+;")
-HTML_PREFIX = 100_000  # characters of raw HTML looked at: title, lang and the start of the body
+HTML_PREFIX = 100_000  # characters of raw HTML searched for the lang attribute, the title and <body>
+BODY_WINDOW = 50_000  # characters of the body whose visible text is sampled
+_BODY = re.compile(r"<body\b", re.IGNORECASE)
 
 
 def page_hints(html: str, text_chars: int) -> tuple[str | None, str]:
@@ -30,7 +32,8 @@ def page_hints(html: str, text_chars: int) -> tuple[str | None, str]:
     head = html[:HTML_PREFIX]
     lang = match.group(1) if (match := _HTML_LANG.search(head)) else None
     title = match.group(1) if (match := _TITLE.search(head)) else ""
-    body = head[head.lower().find("<body") :] if "<body" in head.lower() else head
+    body_start = match.start() if (match := _BODY.search(head)) else 0
+    body = head[body_start : body_start + BODY_WINDOW]
     visible = _ENTITY.sub(" ", _TAG.sub(" ", _INVISIBLE.sub(" ", body)))
     return lang, " ".join(f"{title} {visible}".split())[:text_chars]
 
