@@ -59,7 +59,6 @@ def read_yaml(path: Path) -> Any:
 @dataclass
 class ReaderConfig:
     max_html_bytes: int = 2_000_000  # larger payloads are dropped (html_too_large) before they are decoded
-    min_html_bytes: int = 1  # non-empty
 
 
 @dataclass
