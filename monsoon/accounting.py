@@ -73,9 +73,15 @@ def _stat_total(value) -> int:
 
 def merge_stats_files(stats_files: Iterable[Path]) -> dict:
     """Merge outcome counters from datatrove per-rank stats files into the accounting contract."""
+    return merge_stats(json.loads(Path(path).read_text()) for path in stats_files)
+
+
+def merge_stats(ranks: Iterable[list[dict]]) -> dict:
+    """Merge outcome counters from datatrove per-rank stats (each a list of per-step dicts, as in the stats
+    files) into the accounting contract."""
     counters: dict[tuple[str, str, str], int] = defaultdict(int)
-    for path in stats_files:
-        for step in json.loads(Path(path).read_text()):
+    for steps in ranks:
+        for step in steps:
             for key, value in step.get("stats", {}).items():
                 parts = key.split(_SEP)
                 if len(parts) == 4 and parts[0] == _PREFIX:

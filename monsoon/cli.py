@@ -31,9 +31,13 @@ output layout:
   OUTPUT/_work/                      intermediate files and datatrove logs (logs/*/logs/task_*.log)
 
 Re-running the same command resumes: finished tasks are skipped (datatrove completion markers).
+With --engine spark, Spark retries failed tasks and a re-run starts again from scratch; one Spark task per
+input file (then per intermediate file); `tasks` and `workers` do not apply.
 
-example:
+examples:
   monsoon run configs/sample.yaml --output out/sample --workers 2
+  monsoon run configs/sample.yaml --output out/sample-spark --engine spark --master 'local[2]'
+  spark-submit ... jobs/spark_run.py CONFIG --input s3a://... --output s3a://...   (see README)
 """
 
 
@@ -69,17 +73,18 @@ def _quiet_stderr(log_path: Path) -> Iterator[object]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from monsoon.accounting import format_table, unaccounted
     from monsoon.config import load_run_config
     from monsoon.pipelines.local import build_executors, run_layout, run_local
 
     overrides = {
-        "input": args.input if args.input is None or "://" in args.input else str(Path(args.input).resolve()),
-        "output": args.output if args.output is None or "://" in args.output else str(Path(args.output).resolve()),
+        "input": args.input,
+        "output": args.output,
         "workers": args.workers,
         "tasks": args.tasks,
     }
     config = load_run_config(args.config, **overrides)
+    if args.engine == "spark":
+        return _run_spark(config, args.master or "local[*]")
     logs = Path(run_layout(config.output)["logs"])
     total_tasks = sum(executor.world_size for executor in build_executors(config))
     done = threading.Event()
@@ -96,11 +101,24 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 1
         done.set()
         bar.join()
-    elapsed = time.monotonic() - started
+    return _report(accounting, time.monotonic() - started, config.output)
+
+
+def _report(accounting: dict, elapsed: float, output: str) -> int:
+    from monsoon.accounting import format_table, unaccounted
+
     read = accounting["total"]["read"]
     print(format_table(accounting))
-    print(f"\n{read} documents in {elapsed:.1f} s ({read / elapsed:.1f} docs/s); output: {config.output}")
+    print(f"\n{read} documents in {elapsed:.1f} s ({read / elapsed:.1f} docs/s); output: {output}")
     return 0 if unaccounted(accounting["total"]) == 0 else 2
+
+
+def _run_spark(config, master: str | None) -> int:
+    from monsoon.pipelines.spark import run_spark
+
+    started = time.monotonic()
+    accounting = run_spark(config, master)
+    return _report(accounting, time.monotonic() - started, config.output)
 
 
 def cmd_lid(args: argparse.Namespace) -> int:
@@ -139,6 +157,17 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="tasks the input files are split into (more tasks than files idles); overrides `tasks`",
+    )
+    run.add_argument(
+        "--engine",
+        choices=["local", "spark"],
+        default="local",
+        help="local: datatrove's local executor (default); spark: the same steps in Spark tasks",
+    )
+    run.add_argument(
+        "--master",
+        metavar="URL",
+        help="Spark master for --engine spark, e.g. local[2] (default: local[*]; under spark-submit use jobs/)",
     )
     run.set_defaults(handler=cmd_run)
     lid = commands.add_parser(

@@ -122,7 +122,8 @@ def _resolve(path: str, base: Path) -> str:
 
 
 def load_run_config(path: str | Path, **overrides: Any) -> RunConfig:
-    """Load a run config; non-None overrides (e.g. from the command line) replace top-level keys."""
+    """Load a run config; non-None overrides (e.g. from the command line) replace top-level keys. Relative
+    paths are relative to the config file, or to the working directory when they come as overrides."""
     path = Path(path)
     data = read_yaml(path) or {}
     config = build(RunConfig, data, str(path))
@@ -130,5 +131,5 @@ def load_run_config(path: str | Path, **overrides: Any) -> RunConfig:
     config.output = _resolve(config.output, path.parent)
     for key, value in overrides.items():
         if value is not None:
-            setattr(config, key, value)
+            setattr(config, key, _resolve(value, Path.cwd()) if key in ("input", "output") else value)
     return config

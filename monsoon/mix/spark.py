@@ -12,8 +12,6 @@ Only per-row and per-bucket sums come back to the driver.
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -33,26 +31,10 @@ from monsoon.mix.build import (
 )
 from monsoon.mix.plan import common_tokenizer
 from monsoon.mix.table import MixError, MixTable
+from monsoon.spark_session import spark_session
 from monsoon.stages.writer import corpus_schema
 
 _BUCKET_HEX = 2
-
-
-def session(master: str):
-    """A SparkSession (the running one if there is one), UI and speculation off."""
-    from pyspark.sql import SparkSession
-
-    if master.startswith("local"):
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # executors import monsoon from this environment
-    return (
-        SparkSession.builder.master(master)
-        .appName("monsoon mix build")
-        .config("spark.ui.enabled", "false")
-        .config("spark.speculation", "false")  # executors write the shard files themselves
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
 
 
 def _sha_key(*columns):
@@ -85,7 +67,7 @@ def build_spark(
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    spark = session(master)
+    spark = spark_session("monsoon mix build", master, progress=False)
     files_by_row = files_of_rows(table, out_dir)
     tokenizer = common_tokenizer(table, files_by_row)
     corpus_columns = corpus_schema(tokenizer).names

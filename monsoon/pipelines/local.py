@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import partial
 from pathlib import Path
 
 from datatrove.executor import LocalPipelineExecutor
@@ -17,7 +18,7 @@ from monsoon.accounting import collect
 from monsoon.config import RunConfig
 from monsoon.dedup.local import MinhashClusters
 from monsoon.pipelines.extract import extract_pipeline
-from monsoon.stages.near_duplicates import NearDuplicateFilter
+from monsoon.stages.near_duplicates import NearDuplicateFilter, cluster_table
 from monsoon.stages.writer import CorpusWriter, intermediate_reader
 
 
@@ -50,7 +51,7 @@ def build_executors(config: RunConfig) -> list[LocalPipelineExecutor]:
                 logging_dir=os.path.join(layout["logs"], "2_clusters"),
             )
         )
-        write_steps.append(NearDuplicateFilter(layout["clusters"]))
+        write_steps.append(NearDuplicateFilter(partial(cluster_table, layout["clusters"])))
     write_steps.append(CorpusWriter(config.output, tokenizer=config.tokenizer, final=True))
     executors.append(
         LocalPipelineExecutor(

@@ -1,0 +1,31 @@
+"""spark-submit entry: run the monsoon pipeline on the cluster spark-submit points at.
+
+    spark-submit --master yarn --archives monsoon-env.tar.gz#env \\
+        --conf spark.pyspark.python=./env/bin/python --conf spark.pyspark.driver.python=./env/bin/python \\
+        jobs/spark_run.py configs/cc.yaml --input 's3a://bucket/crawl/*.warc.gz' --output s3a://bucket/monsoon/cc
+
+The master, executors and their memory come from spark-submit; the pipeline, from the config (see README).
+"""
+
+import argparse
+import sys
+
+from monsoon.accounting import format_table, unaccounted
+from monsoon.config import load_run_config
+from monsoon.pipelines.spark import run_spark
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("config", metavar="CONFIG", help="run config (YAML), read on the driver")
+    parser.add_argument("--input", metavar="PATH_OR_GLOB", help="WARC files (s3a://, hdfs://, local); overrides input")
+    parser.add_argument("--output", metavar="DIR", help="output folder (s3a://, hdfs://, local); overrides `output`")
+    args = parser.parse_args(argv)
+    config = load_run_config(args.config, input=args.input, output=args.output)
+    accounting = run_spark(config)
+    print(format_table(accounting))
+    return 0 if unaccounted(accounting["total"]) == 0 else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

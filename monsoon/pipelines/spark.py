@@ -1,0 +1,198 @@
+"""The Spark engine: the local engine's datatrove steps inside Spark tasks, MinHash clusters in Spark SQL.
+
+1. extract  one task per input file: the same steps as the local engine (pipelines/extract.py), built inside the
+            task, write `_work/intermediate/<language>/<rank>.parquet`;
+2. clusters connected components of the documents sharing a MinHash band (dedup/spark.py), in Spark;
+3. write    one task per intermediate file: the local engine's NearDuplicateFilter and CorpusWriter, fed the
+            cluster rows of that file only, write `<output>/<language>/<rank>.parquet`.
+
+Each task writes into its own attempt folder and moves the finished files into place, so a retried task replaces
+its files instead of adding some. Tasks return their datatrove stats as JSON; the driver saves them where the
+local engine keeps its stats and merges them into the same `accounting.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import deque
+from collections.abc import Iterator
+from functools import cache, partial
+
+from datatrove.pipeline.base import PipelineStep
+from datatrove.utils.logging import logger
+from datatrove.utils.stats import PipelineStats
+from fsspec.core import url_to_fs
+
+from monsoon.accounting import merge_stats
+from monsoon.config import RunConfig
+from monsoon.pipelines.extract import document_steps, warc_reader
+from monsoon.pipelines.local import run_layout
+from monsoon.stages.near_duplicates import NearDuplicateFilter
+from monsoon.stages.writer import CorpusWriter, intermediate_reader
+
+_RANK_OF_FILE = re.compile(r"(\d+)\.parquet$")
+
+
+def _join(*parts: str) -> str:
+    return "/".join(part.rstrip("/") for part in parts)
+
+
+def _move_tree(source: str, target: str) -> None:
+    """Move every file under `source` to the same relative path under `target`, replacing what is there."""
+    fs, source_path = url_to_fs(source)
+    target_path = url_to_fs(target)[1]
+    if not fs.exists(source_path):
+        return
+    for path in sorted(fs.find(source_path)):
+        destination = _join(target_path, path[len(source_path) :].lstrip("/"))
+        fs.makedirs(destination.rsplit("/", 1)[0], exist_ok=True)
+        fs.mv(path, destination)
+    fs.rm(source_path, recursive=True)
+
+
+def _attempt_dir(output: str, stage: str, index: int) -> str:
+    from pyspark import TaskContext
+
+    return _join(output, "_work", "attempts", stage, f"{index:05d}-{TaskContext.get().attemptNumber()}")
+
+
+@cache
+def _warnings_only() -> None:
+    """datatrove logs every file it opens at INFO: in a Spark executor's stderr, keep warnings and errors."""
+    logger.remove()
+    logger.add(sys.stderr, level="WARNING", colorize=False)
+
+
+def _run_steps(steps: list[PipelineStep], rank: int, world_size: int) -> str:
+    """Pipe the documents of `rank` through `steps`, as datatrove's executors do; the steps' stats as JSON."""
+    _warnings_only()
+    data = None
+    for step in steps:
+        data = step(data, rank, world_size)
+    deque(data, maxlen=0)
+    return PipelineStats(steps).to_json()
+
+
+def _extract_task(config: RunConfig, world_size: int, index: int, _: Iterator) -> Iterator[tuple[int, str]]:
+    """Stage 1 for input file `index` of `world_size` (the reader's own sharding picks the file)."""
+    attempt = _attempt_dir(config.output, "1_extract", index)
+    steps = [
+        warc_reader(config),
+        *document_steps(config),
+        CorpusWriter(attempt, tokenizer=config.tokenizer, final=False),
+    ]
+    stats = _run_steps(steps, index, world_size)
+    _move_tree(attempt, run_layout(config.output)["intermediate"])
+    yield index, stats
+
+
+def _write_task(
+    config: RunConfig, files: list[str], index: int, rows: Iterator[tuple[str, tuple | None]]
+) -> Iterator[tuple[int, str]]:
+    """Stage 3 for intermediate file `index`; `rows` holds that file's cluster rows (id, cluster_id, size)."""
+    clusters = {row[0]: (row[1], row[2]) for _, row in rows if row is not None}
+    attempt = _attempt_dir(config.output, "3_write", index)
+    reader = intermediate_reader(run_layout(config.output)["intermediate"])
+    steps: list[PipelineStep] = [reader]
+    if config.dedup.enabled:
+        steps.append(NearDuplicateFilter(lambda language: clusters))
+    writer = CorpusWriter(attempt, tokenizer=config.tokenizer, final=True)
+    _warnings_only()
+    data = None
+    for step in steps:
+        data = step(data, index, len(files))
+    # the output file keeps its intermediate file's rank: <language>/<rank>.parquet, as from the extract task
+    deque(writer(data, int(_RANK_OF_FILE.search(files[index]).group(1)), len(files)), maxlen=0)
+    _move_tree(attempt, config.output)
+    yield index, PipelineStats([*steps, writer]).to_json()
+
+
+def _clear_previous_run(config: RunConfig) -> None:
+    """A Spark run starts from scratch: remove the parts of an earlier run in this output folder."""
+    fs, root = url_to_fs(config.output)
+    for name in ["_work", "accounting.json", *config.languages]:
+        if fs.exists(_join(root, name)):
+            fs.rm(_join(root, name), recursive=True)
+
+
+def _save_stats(config: RunConfig, stage: str, results: list[tuple[int, str]]) -> None:
+    fs, logs = url_to_fs(run_layout(config.output)["logs"])
+    fs.makedirs(_join(logs, stage, "stats"), exist_ok=True)
+    for index, stats in results:
+        with fs.open(_join(logs, stage, "stats", f"{index:05d}.json"), "w") as file:
+            file.write(stats)
+
+
+def _cluster_rows(spark, config: RunConfig, files: list[str]):
+    """(intermediate file, (id, cluster_id, cluster_size)) for every document in a near-duplicate cluster."""
+    from pyspark.sql import functions as F
+
+    from monsoon.dedup.spark import near_duplicate_clusters
+
+    intermediate = run_layout(config.output)["intermediate"]
+    documents = (
+        spark.read.parquet(*[_join(intermediate, name) for name in files])
+        .select(
+            "language",
+            "id",
+            "minhash_bands",
+            F.regexp_extract(F.input_file_name(), r"[^/]+/[^/]+\.parquet$", 0).alias("file"),
+        )
+        .cache()
+    )
+    clusters = near_duplicate_clusters(documents)
+    rows = clusters.join(documents.select("id", "file"), "id")
+    return rows.rdd.map(lambda row: (row.file, (row.id, row.cluster_id, row.cluster_size)))
+
+
+def run_spark(config: RunConfig, master: str | None = None) -> dict:
+    """Run the whole job on Spark (`master=None`: the one spark-submit set); returns the accounting, also written
+    to `<output>/accounting.json`."""
+    from monsoon.spark_session import spark_session
+
+    spark = spark_session("monsoon run", master)
+    context = spark.sparkContext
+    layout = run_layout(config.output)
+    _clear_previous_run(config)
+    context.setCheckpointDir(_join(config.output, "_work", "checkpoints"))
+
+    reader = warc_reader(config)
+    inputs = reader.data_folder.list_files(glob_pattern=reader.glob_pattern, recursive=reader.recursive)
+    if not inputs:
+        raise FileNotFoundError(f"no WARC files match {config.input}")
+    context.setJobDescription(f"monsoon extract: {len(inputs)} files")
+    extracted = (
+        context.parallelize(range(len(inputs)), len(inputs))
+        .mapPartitionsWithIndex(partial(_extract_task, config, len(inputs)))
+        .collect()
+    )
+    _save_stats(config, "1_extract", extracted)
+    results = [stats for _, stats in extracted]
+
+    intermediate = intermediate_reader(layout["intermediate"])
+    files = intermediate.data_folder.list_files(glob_pattern=intermediate.glob_pattern, recursive=True)
+    if files:  # else nothing was kept
+        position = {name: i for i, name in enumerate(files)}
+        every_file = context.parallelize([(name, None) for name in files])
+        if config.dedup.enabled:
+            context.setJobDescription("monsoon near-duplicate clusters")
+            every_file = every_file.union(_cluster_rows(spark, config, files))
+        context.setJobDescription(f"monsoon write: {len(files)} files")
+        written = (
+            every_file.partitionBy(len(files), position.__getitem__)
+            .mapPartitionsWithIndex(partial(_write_task, config, files))
+            .collect()
+        )
+        _save_stats(config, "3_write", written)
+        results += [stats for _, stats in written]
+
+    accounting = merge_stats(json.loads(stats) for stats in results)
+    fs, root = url_to_fs(config.output)
+    for scratch in ("attempts", "checkpoints"):
+        if fs.exists(_join(root, "_work", scratch)):
+            fs.rm(_join(root, "_work", scratch), recursive=True)
+    with fs.open(_join(root, "accounting.json"), "w") as file:
+        file.write(json.dumps(accounting, indent=2, sort_keys=True) + "\n")
+    return accounting

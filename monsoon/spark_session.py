@@ -1,0 +1,28 @@
+"""The SparkSession every monsoon Spark job uses."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def spark_session(app: str, master: str | None = None, progress: bool = True):
+    """The running SparkSession, or a new one. `master=None` leaves the master to spark-submit.
+
+    Speculation must stay off: executors write their output files themselves, and a speculative copy of a task
+    would write the same files concurrently."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName(app).config("spark.speculation", "false")
+    if master:
+        builder = builder.master(master)
+    if master and master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # executors import monsoon from this environment
+        builder = builder.config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "8")
+    if not progress:
+        builder = builder.config("spark.ui.showConsoleProgress", "false")
+    spark = builder.getOrCreate()
+    if spark.sparkContext.getConf().get("spark.speculation", "false").lower() == "true":
+        raise RuntimeError("monsoon needs spark.speculation=false: executors write the output files themselves")
+    return spark

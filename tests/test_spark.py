@@ -1,0 +1,165 @@
+"""The Spark engine: the bundled sample through Spark local[2] gives the local engine's corpus and accounting."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from conftest import REPO, identity_holds
+
+from monsoon.config import load_run_config
+from monsoon.dedup.local import clusters
+from monsoon.pipelines.local import run_local
+
+pytestmark = pytest.mark.spark
+SAMPLE_CONFIG = REPO / "configs" / "sample.yaml"
+
+
+def corpus(output: Path) -> dict[str, dict[str, dict]]:
+    """language -> {id: row} over the output parquet files."""
+    found: dict[str, dict[str, dict]] = {}
+    for path in sorted(output.glob("*/*.parquet")):
+        for row in pq.read_table(path).to_pylist():
+            assert row["id"] not in found.setdefault(path.parent.name, {}), f"{row['id']} written twice"
+            found[path.parent.name][row["id"]] = row
+    return found
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from monsoon.spark_session import spark_session
+
+    session = spark_session("monsoon tests", "local[2]", progress=False)
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def both_engines(spark, tmp_path_factory):
+    from monsoon.pipelines.spark import run_spark
+
+    root = tmp_path_factory.mktemp("engines")
+    local = load_run_config(SAMPLE_CONFIG, output=str(root / "local"))
+    on_spark = load_run_config(SAMPLE_CONFIG, output=str(root / "spark"))
+    return {
+        "local": (run_local(local), root / "local"),
+        "spark": (run_spark(on_spark, "local[2]"), root / "spark"),
+    }
+
+
+def test_spark_keeps_the_local_engines_documents(both_engines):
+    (_, local_out), (_, spark_out) = both_engines["local"], both_engines["spark"]
+    local, spark = corpus(local_out), corpus(spark_out)
+    assert {lang: set(rows) for lang, rows in spark.items()} == {lang: set(rows) for lang, rows in local.items()}
+    assert sum(len(rows) for rows in spark.values()) > 100
+    for language, rows in local.items():
+        assert spark[language] == rows  # same text, token counts, signals and cluster sizes
+
+
+def test_spark_accounting_equals_the_local_engines(both_engines):
+    (local, _), (spark, spark_out) = both_engines["local"], both_engines["spark"]
+    assert spark == local
+    assert spark["total"]["read"] == 222 and identity_holds(spark["total"])
+    assert spark["total"]["dropped"]["near_duplicate"] > 0
+    assert json.loads((spark_out / "accounting.json").read_text()) == spark
+
+
+def test_spark_output_has_the_local_layout_and_schema(both_engines):
+    (_, local_out), (_, spark_out) = both_engines["local"], both_engines["spark"]
+    spark_files = sorted(spark_out.glob("*/*.parquet"))
+    assert spark_files and all(p.stem.isdigit() and len(p.stem) == 5 for p in spark_files)
+    local_schema = pq.read_schema(next(local_out.glob("*/*.parquet")))
+    for path in spark_files:
+        assert pq.read_schema(path).equals(local_schema, check_metadata=True)
+    assert not (spark_out / "_work" / "attempts").exists()  # every attempt folder was moved into place
+
+
+def test_a_second_spark_run_replaces_the_first(both_engines, spark, tmp_path):
+    from monsoon.pipelines.spark import run_spark
+
+    (_, spark_out) = both_engines["spark"]
+    first = {p.relative_to(spark_out): p.read_bytes() for p in spark_out.glob("*/*.parquet")}
+    config = load_run_config(SAMPLE_CONFIG, output=str(spark_out), input=str(REPO / "sample" / "warc"))
+    run_spark(config, "local[2]")
+    again = {p.relative_to(spark_out): p.read_bytes() for p in spark_out.glob("*/*.parquet")}
+    assert again.keys() == first.keys()
+    assert {k: corpus_rows(v) for k, v in again.items()} == {k: corpus_rows(v) for k, v in first.items()}
+
+
+def corpus_rows(data: bytes) -> list[dict]:
+    import io
+
+    return pq.read_table(io.BytesIO(data)).to_pylist()
+
+
+def test_moving_an_attempt_replaces_the_files_of_an_earlier_attempt(tmp_path):
+    from monsoon.pipelines.spark import _move_tree
+
+    target = tmp_path / "out"
+    (target / "tha_Thai").mkdir(parents=True)
+    (target / "tha_Thai" / "00003.parquet").write_text("from a failed attempt")
+    attempt = tmp_path / "attempt-1"
+    (attempt / "tha_Thai").mkdir(parents=True)
+    (attempt / "tha_Thai" / "00003.parquet").write_text("retried")
+    _move_tree(str(attempt), str(target))
+    assert [p.read_text() for p in target.glob("*/*")] == ["retried"]
+    assert not attempt.exists()
+
+
+def test_connected_components_equal_union_find(spark, tmp_path):
+    """Random band collisions plus a 40-document chain (many large/small-star rounds) against the local engine's
+    union-find."""
+    from monsoon.dedup.spark import near_duplicate_clusters
+
+    spark.sparkContext.setCheckpointDir(str(tmp_path / "checkpoints"))
+    rng = random.Random(7)
+    docs = [
+        (f"doc-{i:04d}", [rng.randrange(40) if band == 0 else rng.randrange(10**9) for band in range(3)])
+        for i in range(300)
+    ]
+    chain = [f"chain-{i:02d}" for i in rng.sample(range(40), 40)]
+    # link i and i + 1 through band 0 (even i) or band 1 (odd i)
+    docs += [(doc, [10**6 + i // 2, 10**6 + (i + 1) // 2, rng.randrange(10**9)]) for i, doc in enumerate(chain)]
+    frame = spark.createDataFrame(
+        [("tha_Thai", i, b) for i, b in docs], "language string, id string, minhash_bands array<bigint>"
+    )
+    found = {r.id: (r.cluster_id, r.cluster_size) for r in near_duplicate_clusters(frame).collect()}
+    assert found == clusters(docs)
+    assert found[chain[0]] == found[chain[-1]] == ("chain-00", 40)
+
+
+def test_spark_submit_runs_the_job_file(tmp_path):
+    """jobs/spark_run.py under spark-submit (master from the command line), on one WARC of the sample."""
+    submit = Path(sys.executable).with_name("spark-submit")
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    one_warc = REPO / "sample" / "warc" / "monsoon-sample-00001.warc.gz"
+    result = subprocess.run(
+        [
+            str(submit),
+            "--master",
+            "local[2]",
+            "--conf",
+            "spark.ui.enabled=false",
+            str(REPO / "jobs" / "spark_run.py"),
+            str(SAMPLE_CONFIG),
+            "--input",
+            str(one_warc),
+            "--output",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    accounting = json.loads((tmp_path / "out" / "accounting.json").read_text())
+    assert 0 < accounting["total"]["kept"] < accounting["total"]["read"] and identity_holds(accounting["total"])
+    assert "total" in result.stdout and sorted((tmp_path / "out").glob("*/*.parquet"))
