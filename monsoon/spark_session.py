@@ -19,10 +19,12 @@ def spark_session(app: str, master: str | None = None, progress: bool = True):
     if master and master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # executors import monsoon from this environment
-        builder = builder.config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "8")
+        builder = builder.config("spark.ui.enabled", "false")
     if not progress:
         builder = builder.config("spark.ui.showConsoleProgress", "false")
     spark = builder.getOrCreate()
+    if master and master.startswith("local"):  # one shuffle partition per core: the default 200 is for clusters
+        spark.conf.set("spark.sql.shuffle.partitions", str(spark.sparkContext.defaultParallelism))
     if spark.sparkContext.getConf().get("spark.speculation", "false").lower() == "true":
         raise RuntimeError("monsoon needs spark.speculation=false: executors write the output files themselves")
     return spark

@@ -3,8 +3,8 @@
 1. extract  one task per input file: the same steps as the local engine (pipelines/extract.py), built inside the
             task, write `_work/intermediate/<language>/<rank>.parquet`;
 2. clusters connected components of the documents sharing a MinHash band (dedup/spark.py), in Spark;
-3. write    one task per intermediate file: the local engine's NearDuplicateFilter and CorpusWriter, fed the
-            cluster rows of that file only, write `<output>/<language>/<rank>.parquet`.
+3. write    one task per extract task: the local engine's NearDuplicateFilter and CorpusWriter, fed the
+            cluster rows of its intermediate files only, write `<output>/<language>/<rank>.parquet`.
 
 Each task writes into its own attempt folder and moves the finished files into place, so a retried task replaces
 its files instead of adding some. Tasks return their datatrove stats as JSON; the driver saves them where the
@@ -32,7 +32,12 @@ from monsoon.pipelines.local import run_layout
 from monsoon.stages.near_duplicates import NearDuplicateFilter
 from monsoon.stages.writer import CorpusWriter, intermediate_reader
 
-_RANK_OF_FILE = re.compile(r"(\d+)\.parquet$")
+_RANK_OF_FILE = r"(\d+)\.parquet$"
+
+
+def _rank_of(intermediate_file: str) -> int:
+    """The extract task that wrote `<language>/<rank>.parquet`."""
+    return int(re.search(_RANK_OF_FILE, intermediate_file).group(1))
 
 
 def _join(*parts: str) -> str:
@@ -88,25 +93,24 @@ def _extract_task(config: RunConfig, world_size: int, index: int, _: Iterator) -
     yield index, stats
 
 
-def _write_task(
-    config: RunConfig, files: list[str], index: int, rows: Iterator[tuple[str, tuple | None]]
-) -> Iterator[tuple[int, str]]:
-    """Stage 3 for intermediate file `index`; `rows` holds that file's cluster rows (id, cluster_id, size)."""
+def _write_task(config: RunConfig, index: int, rows: Iterator[tuple[int, tuple | None]]) -> Iterator[tuple[int, str]]:
+    """Stage 3 for the intermediate files of extract task `index`; `rows` holds their cluster rows
+    (id, cluster_id, cluster_size)."""
+    rows = list(rows)
+    if not rows:  # extract task `index` kept nothing
+        return
     clusters = {row[0]: (row[1], row[2]) for _, row in rows if row is not None}
     attempt = _attempt_dir(config.output, "3_write", index)
-    reader = intermediate_reader(run_layout(config.output)["intermediate"])
-    steps: list[PipelineStep] = [reader]
-    if config.dedup.enabled:
-        steps.append(NearDuplicateFilter(lambda language: clusters))
-    writer = CorpusWriter(attempt, tokenizer=config.tokenizer, final=True)
+    reader = intermediate_reader(run_layout(config.output)["intermediate"], rank=index)
+    steps: list[PipelineStep] = [NearDuplicateFilter(lambda language: clusters)] if config.dedup.enabled else []
+    steps.append(CorpusWriter(attempt, tokenizer=config.tokenizer, final=True))
     _warnings_only()
-    data = None
+    data = reader(None, 0, 1)  # rank 0 of 1: the reader's glob names this task's files already
     for step in steps:
-        data = step(data, index, len(files))
-    # the output file keeps its intermediate file's rank: <language>/<rank>.parquet, as from the extract task
-    deque(writer(data, int(_RANK_OF_FILE.search(files[index]).group(1)), len(files)), maxlen=0)
+        data = step(data, index, 1)  # the writer names its files after the extract task: <language>/<index>.parquet
+    deque(data, maxlen=0)
     _move_tree(attempt, config.output)
-    yield index, PipelineStats([*steps, writer]).to_json()
+    yield index, PipelineStats([reader, *steps]).to_json()
 
 
 def _clear_previous_run(config: RunConfig) -> None:
@@ -126,7 +130,7 @@ def _save_stats(config: RunConfig, stage: str, results: list[tuple[int, str]]) -
 
 
 def _cluster_rows(spark, config: RunConfig, files: list[str]):
-    """(intermediate file, (id, cluster_id, cluster_size)) for every document in a near-duplicate cluster."""
+    """(extract rank, (id, cluster_id, cluster_size)) for every document in a near-duplicate cluster."""
     from pyspark.sql import functions as F
 
     from monsoon.dedup.spark import near_duplicate_clusters
@@ -134,17 +138,13 @@ def _cluster_rows(spark, config: RunConfig, files: list[str]):
     intermediate = run_layout(config.output)["intermediate"]
     documents = (
         spark.read.parquet(*[_join(intermediate, name) for name in files])
-        .select(
-            "language",
-            "id",
-            "minhash_bands",
-            F.regexp_extract(F.input_file_name(), r"[^/]+/[^/]+\.parquet$", 0).alias("file"),
-        )
+        .select("language", "id", "minhash_bands", F.regexp_extract(F.input_file_name(), _RANK_OF_FILE, 1).alias("r"))
+        .withColumn("rank", F.col("r").cast("int"))
         .cache()
     )
     clusters = near_duplicate_clusters(documents)
-    rows = clusters.join(documents.select("id", "file"), "id")
-    return rows.rdd.map(lambda row: (row.file, (row.id, row.cluster_id, row.cluster_size)))
+    rows = clusters.join(documents.select("id", "rank"), "id")
+    return rows.rdd.map(lambda row: (row.rank, (row.id, row.cluster_id, row.cluster_size)))
 
 
 def run_spark(config: RunConfig, master: str | None = None) -> dict:
@@ -173,16 +173,16 @@ def run_spark(config: RunConfig, master: str | None = None) -> dict:
 
     intermediate = intermediate_reader(layout["intermediate"])
     files = intermediate.data_folder.list_files(glob_pattern=intermediate.glob_pattern, recursive=True)
-    if files:  # else nothing was kept
-        position = {name: i for i, name in enumerate(files)}
-        every_file = context.parallelize([(name, None) for name in files])
+    ranks = sorted({_rank_of(name) for name in files})
+    if ranks:  # else nothing was kept
+        every_rank = context.parallelize([(rank, None) for rank in ranks])
         if config.dedup.enabled:
             context.setJobDescription("monsoon near-duplicate clusters")
-            every_file = every_file.union(_cluster_rows(spark, config, files))
-        context.setJobDescription(f"monsoon write: {len(files)} files")
+            every_rank = every_rank.union(_cluster_rows(spark, config, files))
+        context.setJobDescription(f"monsoon write: {len(ranks)} tasks")
         written = (
-            every_file.partitionBy(len(files), position.__getitem__)
-            .mapPartitionsWithIndex(partial(_write_task, config, files))
+            every_rank.partitionBy(len(inputs), lambda rank: rank)
+            .mapPartitionsWithIndex(partial(_write_task, config))
             .collect()
         )
         _save_stats(config, "3_write", written)

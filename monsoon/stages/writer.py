@@ -77,5 +77,7 @@ class CorpusWriter(ParquetWriter):
             count_kept(self, document)
 
 
-def intermediate_reader(folder: str) -> ParquetReader:
-    return ParquetReader(folder, adapter=_document, glob_pattern="*/*.parquet")
+def intermediate_reader(folder: str, rank: int | None = None) -> ParquetReader:
+    """Every intermediate file, or (with `rank`) those one extract task wrote: `<language>/<rank>.parquet`."""
+    pattern = "*/*.parquet" if rank is None else f"*/{rank:05d}.parquet"
+    return ParquetReader(folder, adapter=_document, glob_pattern=pattern)
