@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pyarrow.parquet as pq
 from conftest import REPO
@@ -24,6 +25,22 @@ def _command(config, output) -> list[str]:
     return [sys.executable, "-m", "monsoon.cli", "run", str(config), "--output", str(output), "--workers", "1"]
 
 
+def _processes_writing_to(output: Path, grace: float = 5.0) -> list[int]:
+    """Processes whose command line names `output`, after up to `grace` seconds for them to exit."""
+    deadline = time.monotonic() + grace
+    while True:
+        found = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                if str(output).encode() in cmdline.read_bytes():
+                    found.append(int(cmdline.parent.name))
+            except OSError:  # exited meanwhile
+                continue
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
 def test_sigkilled_run_resumes_to_the_same_output(tmp_path):
     config = REPO / "configs" / "sample.yaml"
     reference, resumed = tmp_path / "reference", tmp_path / "resumed"
@@ -37,6 +54,7 @@ def test_sigkilled_run_resumes_to_the_same_output(tmp_path):
     victim.send_signal(signal.SIGKILL)  # mid-stage: some tasks done, one partly written, others not started
     victim.wait()
     assert len(list(completions.iterdir())) < 4
+    assert _processes_writing_to(resumed) == []  # the victim's extraction sandbox died with it
     subprocess.run(_command(config, resumed), check=True, capture_output=True, timeout=300)
 
     assert _rows(resumed) == _rows(reference)

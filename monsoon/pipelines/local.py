@@ -18,6 +18,7 @@ from monsoon.accounting import collect
 from monsoon.config import RunConfig
 from monsoon.dedup.local import MinhashClusters
 from monsoon.pipelines.extract import extract_pipeline
+from monsoon.processes import forked_children_die_with_parent
 from monsoon.stages.near_duplicates import NearDuplicateFilter, cluster_table
 from monsoon.stages.writer import CorpusWriter, intermediate_reader
 
@@ -68,6 +69,7 @@ def run_local(config: RunConfig) -> dict:
     """Run (or resume) the whole job; returns the accounting, also written to `<output>/accounting.json`.
 
     The jobs run one after the other (a failed rank raises), so no job starts on a predecessor's partial output."""
+    forked_children_die_with_parent()
     extract, *after_extract = build_executors(config)
     extract.run()
     if any(Path(run_layout(config.output)["intermediate"]).glob("*/*.parquet")):  # else nothing was kept

@@ -10,6 +10,7 @@ from datatrove.pipeline.extractors.base import ExtractorSandbox
 from datatrove.pipeline.extractors.trafilatura import Trafilatura
 
 from monsoon.accounting import count_dropped, count_errored
+from monsoon.processes import die_with_parent
 
 
 def _virtual_memory_bytes() -> int:
@@ -25,6 +26,7 @@ class _MemoryCappedSandbox(ExtractorSandbox):
         self.max_memory = max_memory
 
     def _worker(self, conn, extract_fn):
+        die_with_parent()
         limit = _virtual_memory_bytes() + self.max_memory
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         super()._worker(conn, extract_fn)
