@@ -84,9 +84,9 @@ class PreLidConfig:
 
 @dataclass
 class DedupConfig:
+    """Shingles, bands and rows are per language (languages/<code>.yaml `dedup`)."""
+
     enabled: bool = True
-    bands: int = 14
-    rows: int = 8
     seed: int = 1
 
 

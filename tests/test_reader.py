@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pyarrow.parquet as pq
 from conftest import (
@@ -65,15 +69,36 @@ def test_broken_warc_is_read_to_the_end_and_every_record_counted(tmp_path):
     assert next(row for row in kept if row["url"].endswith("/2"))["charset"] == "cp874"
 
 
-def test_page_over_the_size_limit_is_dropped_not_decoded(tmp_path):
-    huge = html_page("big", "lorem ipsum dolor sit amet " * 200_000).encode()  # ~5.4 MB
-    path = tmp_path / "huge.warc.gz"
-    path.write_bytes(warc_response("https://big.example.com/", huge))
+def _peak_rss_mib_of_run(tmp_path: Path, name: str, warc: bytes) -> tuple[int, dict]:
+    """Run `monsoon run` on one WARC file in its own process: (its peak RSS in MiB, accounting)."""
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "input.warc.gz").write_bytes(warc)
+    config = folder / "run.yaml"
+    config.write_text(f"input: {folder / 'input.warc.gz'}\noutput: {folder / 'out'}\ntasks: 1\nworkers: 1\n")
+    code = (
+        "import resource, sys; from monsoon.cli import main; main(sys.argv[1:]); "
+        "print('PEAK', max(resource.getrusage(w).ru_maxrss for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "run", str(config)], capture_output=True, text=True, check=True
+    )
+    peak_kib = int(result.stdout.rsplit("PEAK ", 1)[1])
+    return peak_kib // 1024, json.loads((folder / "out" / "accounting.json").read_text())
 
-    accounting, _ = run_job(tmp_path, path)
 
-    assert accounting["total"]["read"] == 1
+def test_a_50_mb_page_is_dropped_undecoded_and_the_job_goes_on(tmp_path):
+    article = warc_response("https://news.example.th/1", html_page("ข่าว", thai_news(4), lang="th").encode())
+    huge = html_page("big", "lorem ipsum dolor sit amet " * 1_900_000).encode()  # 51 MB
+    assert len(huge) > 50_000_000
+
+    baseline, _ = _peak_rss_mib_of_run(tmp_path, "baseline", article)
+    peak, accounting = _peak_rss_mib_of_run(tmp_path, "huge", warc_response("https://big.example.com/", huge) + article)
+
+    assert accounting["total"]["read"] == 2 and identity_holds(accounting["total"])
     assert accounting["total"]["dropped"] == {"html_too_large": 1}
+    assert accounting["languages"]["tha_Thai"]["kept"] == 1
+    assert peak - baseline < 20, f"peak RSS {peak} MiB with the 50 MB page vs {baseline} MiB without"
 
 
 def test_gzip_bomb_and_deeply_nested_html_end_counted(tmp_path):

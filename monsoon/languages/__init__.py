@@ -42,6 +42,8 @@ class Bounds:
 class DedupSpec:
     shingle: str = "word"  # "word": n-grams of the segmenter's words; "char": character n-grams
     ngram: int = 5
+    bands: int = 14  # MinHash LSH: bands x rows permutations; a pair is found with probability
+    rows: int = 8  # 1 - (1 - J^rows)^bands (50% at J ~ (1/bands)^(1/rows))
 
     def __post_init__(self) -> None:
         if self.shingle not in ("word", "char"):

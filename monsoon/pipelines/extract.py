@@ -70,7 +70,7 @@ def document_steps(config: RunConfig) -> list[PipelineStep]:
         QualityFilter(config.languages),
     ]
     if config.dedup.enabled:
-        steps.append(MinhashSignature(config.dedup.bands, config.dedup.rows, config.dedup.seed))
+        steps.append(MinhashSignature(config.dedup.seed))
     return steps
 
 

@@ -1,4 +1,5 @@
-"""Attach MinHash band hashes (metadata["minhash_bands"]) for the cross-document dedup that follows."""
+"""Attach MinHash band hashes (metadata["minhash_bands"]) for the cross-document dedup that follows, with the
+shingles, bands and rows of the document's language."""
 
 from __future__ import annotations
 
@@ -13,16 +14,19 @@ from monsoon.languages import get_language
 class MinhashSignature(PipelineStep):
     name = "🎯 MinHash signature"
 
-    def __init__(self, bands: int = 14, rows: int = 8, seed: int = 1):
+    def __init__(self, seed: int = 1):
         super().__init__()
-        self.bands, self.rows, self.seed = bands, rows, seed
+        self.seed = seed
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         for doc in data:
             with self.track_time():
                 try:
-                    items = shingles(doc.text, get_language(doc.metadata["language"]))
-                    doc.metadata["minhash_bands"] = band_hashes(items, self.bands, self.rows, self.seed)
+                    language = get_language(doc.metadata["language"])
+                    items = shingles(doc.text, language)
+                    doc.metadata["minhash_bands"] = band_hashes(
+                        items, language.dedup.bands, language.dedup.rows, self.seed
+                    )
                 except Exception:
                     count_errored(self, doc, "minhash_failed")
                     continue
