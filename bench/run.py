@@ -2,7 +2,8 @@
 same multi-language WARC set, in one command (`python bench/run.py`).
 
 The input mixes the bundled sample with the third-party WARCs of ../shared/data/warc_samples (when present),
-repeating non-target pages so that the SEA + Japanese target languages are a minority, as in a real crawl.
+repeating non-target pages so that the SEA + Japanese target languages are a minority, as in a real crawl, and
+repeats the whole `--scale` times (each copy with its own URLs and record ids).
 Each pipeline runs in its own process with one task and one worker, so docs/s is per core and peak RSS is
 that pipeline's own. Printed: docs/s per core, peak RSS, per-stage time shares, the share of the reference's
 kept target-language documents that monsoon also keeps (before cross-document dedup, which the reference does
@@ -43,8 +44,9 @@ def _responses(path: Path):
             return
 
 
-def build_input(folder: Path, target_share: float) -> dict:
-    """Write bench.warc.gz; returns counts. Target pages appear once, other pages are repeated."""
+def build_input(folder: Path, target_share: float, scale: int = 1) -> dict:
+    """Write bench.warc.gz; returns counts. Target pages appear `scale` times, other pages are repeated to make
+    up the share; every copy has its own URL and record id."""
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
@@ -61,8 +63,8 @@ def build_input(folder: Path, target_share: float) -> dict:
     buffer = io.BytesIO()
     writer = WARCWriter(buffer, gzip=False)
     members = []
-    pages = [(url, payload, ctype) for url, payload, ctype in targets]
-    pages += [(f"{url}#copy{c}", payload, ctype) for c in range(copies) for url, payload, ctype in others]
+    pages = [(f"{url}#s{k}" if k else url, payload, ctype) for k in range(scale) for url, payload, ctype in targets]
+    pages += [(f"{url}#copy{c}", payload, ctype) for c in range(copies * scale) for url, payload, ctype in others]
     for n, (url, payload, ctype) in enumerate(pages):
         headers = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")
         record = writer.create_warc_record(url, "response", payload=io.BytesIO(payload), http_headers=headers)
@@ -72,7 +74,11 @@ def build_input(folder: Path, target_share: float) -> dict:
         members.append(gzip.compress(out.getvalue(), mtime=0))
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "bench.warc.gz").write_bytes(b"".join(members))
-    return {"documents": len(pages), "target_pages": len(targets), "other_pages": len(pages) - len(targets)}
+    return {
+        "documents": len(pages),
+        "target_pages": len(targets) * scale,
+        "other_pages": len(pages) - len(targets) * scale,
+    }
 
 
 def _stage_shares(stats_files: list[Path]) -> dict[str, float]:
@@ -194,7 +200,6 @@ def run_datatrove(input_dir: Path, work: Path) -> dict:
 def micro_benchmarks() -> dict:
     import yaml
 
-    from monsoon.dedup.signatures import band_hashes, shingles
     from monsoon.languages import get_language
     from monsoon.tokens import load_token_counter
 
@@ -206,19 +211,48 @@ def micro_benchmarks() -> dict:
     token_rate = tokens / (time.perf_counter() - started)
     thai = " ".join(pools["tha_Thai"]) * 20
     words = get_language("tha_Thai").words
+    words.word_tokenize("โหลดพจนานุกรม")  # the dictionary trie is built once per process: not part of the rate
     started = time.perf_counter()
     words.word_tokenize(thai)
     thai_rate = len(thai) / (time.perf_counter() - started)
-    docs = [("\n".join(pools[code][i : i + 8]), get_language(code)) for code in TARGETS for i in range(0, 22, 2)]
-    started = time.perf_counter()
-    for text, language in docs * 5:
-        band_hashes(shingles(text, language), 14, 8)
-    minhash_rate = len(docs) * 5 / (time.perf_counter() - started)
+    docs = [("\n".join(pools[code][i : i + 8]), code) for code in TARGETS for i in range(0, 22, 2)] * 5
+    ours, theirs = minhash_rates(docs)
     return {
         "tokens_per_s": round(token_rate),
         "thai_chars_per_s": round(thai_rate),
-        "minhash_docs_per_s": round(minhash_rate),
+        "minhash_docs_per_s": round(ours),
+        "datatrove_minhash_docs_per_s": round(theirs),
     }
+
+
+def minhash_rates(docs: list[tuple[str, str]]) -> tuple[float, float]:
+    """Docs/s of monsoon's MinHash step (each language's shingles, bands and rows) and of datatrove's
+    MinhashDedupSignature (word 5-grams, 14 x 8, signatures written to disk) on `docs`."""
+    from collections import deque
+
+    from datatrove.data import Document
+    from datatrove.pipeline.dedup.minhash import MinhashDedupSignature
+
+    from monsoon.languages import get_language
+    from monsoon.stages.minhash import MinhashSignature
+
+    def documents(pairs):
+        return [Document(text=t, id=str(i), metadata={"language": code}) for i, (t, code) in enumerate(pairs)]
+
+    for code in {code for _, code in docs}:  # load the segmenters (Thai dictionary trie) before either clock
+        get_language(code).words.word_tokenize("warm up")
+    started = time.perf_counter()
+    deque(MinhashSignature().run(documents(docs)), maxlen=0)
+    ours = len(docs) / (time.perf_counter() - started)
+    with tempfile.TemporaryDirectory() as tmp:
+        steps = {}
+        for _, code in docs:  # datatrove's step with monsoon's word tokenizers (datatrove's need spaCy here)
+            steps[code] = MinhashDedupSignature(f"{tmp}/{code}", language=get_language(code).words)
+        started = time.perf_counter()
+        for code, step in steps.items():
+            deque(step.run(documents([d for d in docs if d[1] == code])) or (), maxlen=0)
+        theirs = len(docs) / (time.perf_counter() - started)
+    return ours, theirs
 
 
 def _child(engine: str, input_dir: str, work: str) -> None:
@@ -230,27 +264,39 @@ def _child(engine: str, input_dir: str, work: str) -> None:
     print("RESULT " + json.dumps(result))
 
 
+ENGINES = ("datatrove", "monsoon")
+
+
+def _run_child(engine: str, input_dir: Path, work: Path) -> dict:
+    """One pipeline in its own process (so its peak RSS is its own)."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", engine, str(input_dir), str(work)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    ).stdout
+    return json.loads(out.split("RESULT ", 1)[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--target-share", type=float, default=0.15, help="share of target-language pages")
+    parser.add_argument(
+        "--scale", type=int, default=4, help="copies of the input (per-process start-up costs amortise as in a crawl)"
+    )
     parser.add_argument("--child", nargs=3, metavar=("ENGINE", "INPUT", "WORK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(*args.child)
         return
     with tempfile.TemporaryDirectory(prefix="monsoon-bench-") as tmp:
-        counts = build_input(Path(tmp) / "input", args.target_share)
+        counts = build_input(Path(tmp) / "input", args.target_share, args.scale)
         print(f"input: {counts['documents']} documents, {counts['target_pages']} from target-language pages")
-        results = {}
-        for engine in ("datatrove", "monsoon"):
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", engine, str(Path(tmp) / "input"), str(Path(tmp) / engine)],
-                capture_output=True,
-                text=True,
-                check=True,
-                env={**os.environ, "PYTHONPATH": str(REPO)},
-            ).stdout
-            results[engine] = json.loads(out.split("RESULT ", 1)[1])
+        results = {engine: _run_child(engine, Path(tmp) / "input", Path(tmp) / engine) for engine in ENGINES}
+        # peak RSS of one monsoon worker against input size: the same run on a quarter-size input
+        small = build_input(Path(tmp) / "small", args.target_share, max(1, args.scale // 4))
+        small_run = _run_child("monsoon", Path(tmp) / "small", Path(tmp) / "monsoon-small")
     n = counts["documents"]
     for engine, r in results.items():
         print(
@@ -264,6 +310,10 @@ def main() -> None:
     print(
         f"reference kept {len(reference)} target docs; monsoon kept {len(ours)} before dedup "
         f"({results['monsoon']['kept']} after); share of the reference's kept docs monsoon keeps: {share:.3f}"
+    )
+    print(
+        f"monsoon peak RSS per worker: {small_run['peak_rss_mib']} MiB on {small['documents']} documents, "
+        f"{results['monsoon']['peak_rss_mib']} MiB on {n}"
     )
     print("micro: " + ", ".join(f"{k}={v:,}" for k, v in micro_benchmarks().items()))
     print(f"speedup_vs_datatrove={results['datatrove']['seconds'] / results['monsoon']['seconds']:.2f}")

@@ -51,9 +51,15 @@ def _error_reason(error: Exception) -> str:
     return "malformed_record"
 
 
+# control bytes other than tab, newline, vertical tab, form feed and carriage return
+_CONTROL_BYTES = bytes(b for b in range(32) if not 9 <= b <= 13)
+
+
 def _looks_binary(payload: bytes) -> bool:
     head = payload[:4096]
-    return b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 20
+    if b"\x00" in head:
+        return True
+    return len(head) - len(head.translate(None, _CONTROL_BYTES)) > len(head) // 20
 
 
 def _sniff_html(payload: bytes) -> bool:
