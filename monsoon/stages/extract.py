@@ -38,7 +38,7 @@ class Extract(Trafilatura):
     name = "⛏ Trafilatura extract"
 
     def __init__(
-        self, timeout: float = 5.0, favour_precision: bool = True, deduplicate: bool = True, max_memory: int = 1 << 30
+        self, timeout: float = 5.0, favour_precision: bool = True, deduplicate: bool = False, max_memory: int = 1 << 30
     ):
         super().__init__(favour_precision=favour_precision, timeout=timeout, deduplicate=deduplicate)
         self.max_memory = max_memory
