@@ -1,0 +1,250 @@
+"""`monsoon tune LANG --sample PATH`: what each quality threshold of one language removes, on a sample.
+
+Every signal of every filter family of the language is computed for every sample document (not only up to the
+first failing bound), so each bound can be judged alone, in the pipeline's order, and swept over its range.
+The report (HTML + a PNG of the sweeps) shows, per bound: the share of documents it removes alone and in
+sequence, the removal rate against the threshold value, and the kept and dropped documents nearest it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import html
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from monsoon.filters import FAMILIES, validate_filters
+from monsoon.languages import Bounds, Language, get_language
+
+SNIPPET_CHARS = 400
+NEAREST = 2  # kept and dropped examples shown per bound
+
+
+@dataclass(frozen=True)
+class Bound:
+    family: str
+    signal: str
+    side: str  # "min" or "max"
+    value: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.family}.{self.side}.{self.signal}"
+
+    def breaks(self, value: float) -> bool:
+        return value < self.value if self.side == "min" else value > self.value
+
+
+def with_overrides(language: Language, assignments: list[str]) -> Language:
+    """The language with `family.min|max.signal=value` assignments applied (as `--set` gives them)."""
+    filters = {family: Bounds(dict(b.min), dict(b.max)) for family, b in language.filters.items()}
+    for assignment in assignments:
+        key, sep, raw = assignment.partition("=")
+        parts = key.strip().split(".")
+        if not sep or len(parts) != 3 or parts[1] not in ("min", "max"):
+            raise ValueError(f"--set {assignment!r}: expected FAMILY.min|max.SIGNAL=VALUE")
+        family, side, signal = parts
+        if family not in filters:
+            raise ValueError(f"--set {assignment!r}: {language.code} has no filter {family!r}")
+        getattr(filters[family], side)[signal] = float(raw)
+    changed = dataclasses.replace(language, filters=filters)
+    validate_filters(changed)
+    return changed
+
+
+def bounds_of(language: Language) -> list[Bound]:
+    """Every bound, in the order the pipeline checks them (family order, then the family's signal order)."""
+    found = []
+    for family, bounds in language.filters.items():
+        for signal in FAMILIES[family].signals:
+            for side in ("min", "max"):
+                if signal in getattr(bounds, side):
+                    found.append(Bound(family, signal, side, getattr(bounds, side)[signal]))
+    return found
+
+
+def read_sample(path: Path, language: Language) -> Iterator[str]:
+    """Texts of a sample: `.jsonl[.gz]` (a `text` field per line), `.parquet` (a `text` column; rows of other
+    languages skipped when there is a `language` column), or WARC files (a file or folder), which go through the
+    pipeline's steps up to language identification and keep the documents identified as the language."""
+    name = path.name
+    if name.endswith((".jsonl", ".jsonl.gz")):
+        opener = gzip.open if name.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8") as lines:
+            for line in lines:
+                if line.strip():
+                    yield json.loads(line)["text"]
+    elif name.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        languages = table["language"].to_pylist() if "language" in table.column_names else None
+        for i, text in enumerate(table["text"].to_pylist()):
+            if languages is None or languages[i] == language.code:
+                yield text
+    else:
+        yield from _texts_from_warcs(path, language)
+
+
+def _texts_from_warcs(path: Path, language: Language) -> Iterator[str]:
+    from monsoon.config import RunConfig
+    from monsoon.pipelines.extract import document_steps, warc_reader
+    from monsoon.stages.quality import QualityFilter
+
+    config = RunConfig(input=str(path), output=str(path), languages=[language.code])
+    steps = [warc_reader(config)]
+    for step in document_steps(config):
+        if isinstance(step, QualityFilter):
+            break
+        steps.append(step)
+    data = None
+    for step in steps:
+        data = step(data, 0, 1)
+    for doc in data:
+        yield doc.text
+
+
+def signal_table(texts: list[str], language: Language) -> list[dict[str, float]]:
+    """`family.signal` -> value for each text (every family of the language, every signal)."""
+    rows = []
+    for text in texts:
+        row = {}
+        for family in language.filters:
+            row.update({f"{family}.{name}": float(v) for name, v in FAMILIES[family].compute(text, language).items()})
+        rows.append(row)
+    return rows
+
+
+def first_broken(row: dict[str, float], bounds: list[Bound]) -> Bound | None:
+    return next((b for b in bounds if b.breaks(row[f"{b.family}.{b.signal}"])), None)
+
+
+def _nearest(indices: list[int], values: list[float], threshold: float, texts: list[str]) -> list[dict]:
+    closest = sorted(indices, key=lambda i: (abs(values[i] - threshold), i))[:NEAREST]
+    return [{"value": values[i], "text": texts[i][:SNIPPET_CHARS]} for i in closest]
+
+
+def summarise(texts: list[str], rows: list[dict[str, float]], bounds: list[Bound]) -> list[dict]:
+    """Per bound: removed alone, removed in sequence (first bound broken), and the nearest kept/dropped docs."""
+    first = [first_broken(row, bounds) for row in rows]
+    summary = []
+    for bound in bounds:
+        column = f"{bound.family}.{bound.signal}"
+        values = [row[column] for row in rows]
+        broken = [i for i, v in enumerate(values) if bound.breaks(v)]
+        passing = [i for i, v in enumerate(values) if not bound.breaks(v)]
+
+        summary.append(
+            {
+                "bound": bound,
+                "alone": len(broken) / len(rows),
+                "in_sequence": sum(b == bound for b in first) / len(rows),
+                "values": values,
+                "kept_nearest": _nearest(passing, values, bound.value, texts),
+                "dropped_nearest": _nearest(broken, values, bound.value, texts),
+            }
+        )
+    return summary
+
+
+def removal_curve(values: list[float], side: str, points: int = 60) -> tuple[list[float], list[float]]:
+    """(thresholds, share removed alone) across the range of the observed values."""
+    ordered = sorted(values)
+    low, high = ordered[0], ordered[-1]
+    thresholds = [low + (high - low) * i / (points - 1) for i in range(points)] if high > low else [low]
+    n = len(values)
+    if side == "min":
+        return thresholds, [sum(v < t for v in ordered) / n for t in thresholds]
+    return thresholds, [sum(v > t for v in ordered) / n for t in thresholds]
+
+
+def plot_sweeps(summary: list[dict], path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    columns = 4
+    rows = (len(summary) + columns - 1) // columns
+    figure = Figure(figsize=(4 * columns, 2.8 * rows))
+    axes = figure.subplots(rows, columns, squeeze=False)
+    for axis, entry in zip(axes.flat, summary, strict=False):
+        bound = entry["bound"]
+        thresholds, removed = removal_curve(entry["values"], bound.side)
+        axis.plot(thresholds, removed, color="#1f77b4")
+        axis.axvline(bound.value, color="#d62728", linestyle="--", label=f"{bound.side} = {bound.value:g}")
+        axis.set_title(f"{bound.family}\n{bound.signal} ({bound.side})", fontsize=9)
+        axis.set_ylim(0, 1)
+        axis.set_ylabel("share removed alone", fontsize=8)
+        axis.legend(fontsize=7)
+    for axis in list(axes.flat)[len(summary) :]:
+        axis.set_visible(False)
+    figure.tight_layout()
+    figure.savefig(path, dpi=90, metadata={"Software": None})
+
+
+def format_summary(language: Language, documents: int, summary: list[dict], kept: int) -> str:
+    lines = [
+        f"{language.code}: {documents} documents, {kept} pass every bound ({kept / documents:.1%})",
+        f"{'bound':<52} {'value':>10} {'alone':>7} {'in seq.':>8}",
+    ]
+    for entry in summary:
+        bound = entry["bound"]
+        lines.append(f"{bound.key:<52} {bound.value:>10g} {entry['alone']:>7.1%} {entry['in_sequence']:>8.1%}")
+    return "\n".join(lines)
+
+
+def write_report(
+    language: Language, sample: Path, overrides: list[str], summary: list[dict], kept: int, documents: int, output: Path
+) -> Path:
+    output.mkdir(parents=True, exist_ok=True)
+    plot_sweeps(summary, output / "sweeps.png")
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td>{esc(e['bound'].family)}</td><td>{esc(e['bound'].signal)}</td><td>{e['bound'].side}</td>"
+        f"<td>{e['bound'].value:g}</td><td>{e['alone']:.1%}</td><td>{e['in_sequence']:.1%}</td></tr>"
+        for e in summary
+    )
+
+    def examples(entries: list[dict], kind: str) -> str:
+        items = "".join(f"<li><b>{e['value']:.4g}</b> <span class=t>{esc(e['text'])}</span></li>" for e in entries)
+        return f"<p>{kind}:</p><ul>{items or '<li>none</li>'}</ul>"
+
+    nearest = "".join(
+        f"<h3>{esc(e['bound'].key)} = {e['bound'].value:g}</h3>"
+        + examples(e["kept_nearest"], "kept, nearest the threshold")
+        + examples(e["dropped_nearest"], "dropped, nearest the threshold")
+        for e in summary
+    )
+    page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>monsoon tune {language.code}</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}td:first-child,td:nth-child(2){{text-align:left}}
+.t{{color:#444;font-size:90%}}</style></head><body>
+<h1>monsoon tune: {esc(language.name)} ({language.code})</h1>
+<p>Sample <code>{esc(str(sample))}</code>: {documents} documents; {kept} ({kept / documents:.1%}) pass every bound.
+Overrides: {esc(", ".join(overrides) or "none")}.</p>
+<h2>What each bound removes</h2><p>alone: share of the sample outside this bound; in sequence: share dropped by
+this bound in the pipeline's order (the reason it would be counted under).</p>
+<table><tr><th>family</th><th>signal</th><th>side</th><th>threshold</th><th>alone</th><th>in sequence</th></tr>
+{rows}</table>
+<h2>Threshold sweeps</h2><p>Share of the sample each bound removes alone, against the threshold; the dashed line is
+the current value.</p><img src="sweeps.png" alt="removal rate against threshold, one panel per bound">
+<h2>Documents nearest each threshold</h2>{nearest}
+</body></html>
+"""
+    (output / "report.html").write_text(page, encoding="utf-8")
+    return output / "report.html"
+
+
+def tune(code: str, sample: Path, overrides: list[str], output: Path) -> tuple[str, Path]:
+    """Run the analysis; returns (text summary, report path)."""
+    language = with_overrides(get_language(code), overrides)
+    texts = list(read_sample(sample, language))
+    if not texts:
+        raise ValueError(f"no {code} documents in {sample}")
+    rows = signal_table(texts, language)
+    bounds = bounds_of(language)
+    summary = summarise(texts, rows, bounds)
+    kept = sum(first_broken(row, bounds) is None for row in rows)
+    report = write_report(language, sample, overrides, summary, kept, len(texts), output)
+    return format_summary(language, len(texts), summary, kept), report
