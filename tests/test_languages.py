@@ -11,7 +11,7 @@ from conftest import aozora, html_page, run_job, shared, thai_news, warc_respons
 from monsoon.config import ConfigError, load_run_config
 from monsoon.filters import FAMILIES
 from monsoon.languages import FIRST_TIER, LANGUAGES_DIR, get_language, load_language_file, normalise_label
-from monsoon.stages.lid import predict
+from monsoon.stages.lid import load_model, predict
 
 # katakana/kanji catalogue lines: Japanese, but with almost no hiragana (Swallow rejects such pages)
 CATALOGUE = "\n".join(
@@ -30,6 +30,23 @@ def test_lid_labels_ntrex_sentences_of_each_first_tier_language():
     for code, texts in by_language.items():
         paragraph = " ".join(texts[:8])  # a paragraph, as a web page would give
         assert predict("embedded", paragraph)[0] == code
+
+
+def test_malay_and_indonesian_translations_of_the_same_news_are_told_apart():
+    """NTREX holds the same sentences in Malay and Indonesian; lid.176 alone labels most Malay ones Indonesian."""
+    with open(shared("lid_ntrex128", "dev", "lid.tsv"), encoding="utf-8") as f:
+        rows = [row for row in csv.DictReader(f, delimiter="\t") if row["lang"] in ("zsm_Latn", "ind_Latn")]
+    model = load_model("embedded")
+
+    def accuracy(label_of) -> float:
+        return sum(label_of(row["text"]) == row["lang"] for row in rows) / len(rows)
+
+    model_alone = accuracy(lambda text: normalise_label(model.predict(" ".join(text.split()))[0][0]))
+    assert accuracy(lambda text: predict("embedded", text)[0]) > model_alone + 0.1
+    for code in ("zsm_Latn", "ind_Latn"):
+        text = " ".join([row["text"] for row in rows if row["lang"] == code][:5])
+        label, score = predict("embedded", text)
+        assert label == code and score >= get_language(code).min_language_score
 
 
 def test_labels_are_normalised_to_iso639_3_and_script():

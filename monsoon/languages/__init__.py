@@ -57,6 +57,9 @@ class Language:
     min_language_score: float
     segmenter: str
     lid_aliases: list[str] = field(default_factory=list)  # other LID labels meaning this language (e.g. zlm_Latn)
+    # languages the LID model mixes this one up with; among them the one whose marker words the text has most wins
+    lid_confusable: list[str] = field(default_factory=list)
+    lid_markers: list[str] = field(default_factory=list)  # lower-case words typical of this language, not of those
     stop_words: list[str] = field(default_factory=list)
     dedup: DedupSpec = field(default_factory=DedupSpec)
     filters: dict[str, Bounds] = field(default_factory=dict)  # family -> bounds, applied in this order

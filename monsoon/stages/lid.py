@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import tempfile
+from collections import Counter
 from functools import cache
 
 from datatrove.data import DocumentsPipeline
@@ -16,7 +17,7 @@ from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
 from monsoon.accounting import count_dropped
-from monsoon.languages import get_language, normalise_label
+from monsoon.languages import Language, get_language, normalise_label
 
 EMBEDDED = "embedded"
 
@@ -54,10 +55,35 @@ def load_model(model: str):
     return fasttext.load_model(local_model_path(model))
 
 
+_TOP_K = 3  # labels read from the model: enough to sum a confusable group's probability
+
+
 def predict(model: str, text: str, max_chars: int = 2000) -> tuple[str, float]:
-    """(language code, score) of the top label for `text`."""
-    labels, scores = load_model(model).predict(" ".join(text[:max_chars].split()), k=1)
-    return normalise_label(labels[0]) if labels else "und", float(scores[0]) if len(scores) else 0.0
+    """(language code, score) for `text`: the model's top label, unless that language is confusable with others
+    (its YAML's `lid_confusable`), in which case the group's summed probability is the score and the member whose
+    `lid_markers` the text holds most is the label (the model's choice on a tie)."""
+    sample = " ".join(text[:max_chars].split())
+    labels, scores = load_model(model).predict(sample, k=_TOP_K)
+    ranked = [(normalise_label(label), float(score)) for label, score in zip(labels, scores, strict=True)]
+    if not ranked:
+        return "und", 0.0
+    code, score = ranked[0]
+    language = _language_or_none(code)
+    if language is None or not language.lid_confusable:
+        return code, score
+    group = [code, *language.lid_confusable]
+    words = Counter(word.lower() for word in language.word_list(sample))
+    markers = {member: sum(words[m] for m in get_language(member).lid_markers) for member in group}
+    best = max(group, key=lambda member: (markers[member], member == code))
+    return best, sum(s for label, s in ranked if label in group)
+
+
+@cache
+def _language_or_none(code: str) -> Language | None:
+    try:
+        return get_language(code)
+    except ValueError:  # a language monsoon has no file for
+        return None
 
 
 class LanguageId(PipelineStep):
