@@ -10,7 +10,7 @@ from conftest import aozora, html_page, run_job, shared, thai_news, warc_respons
 
 from monsoon.config import ConfigError, load_run_config
 from monsoon.filters import FAMILIES
-from monsoon.languages import FIRST_TIER, LANGUAGES_DIR, get_language, load_language_file, normalise_label
+from monsoon.languages import FIRST_TIER, LANGUAGES_DIR, SECOND_TIER, get_language, load_language_file, normalise_label
 from monsoon.stages.lid import load_model, predict
 
 # katakana/kanji catalogue lines: Japanese, but with almost no hiragana (Swallow rejects such pages)
@@ -81,8 +81,8 @@ def test_japanese_page_failing_the_hiragana_rule_is_dropped_with_its_reason(tmp_
     assert [row["url"] for row in pq.read_table(output / "jpn_Jpan").to_pylist()] == ["https://bunko.example.jp/b"]
 
 
-@pytest.mark.parametrize("code", FIRST_TIER)
-def test_every_first_tier_language_file_loads_with_known_filters(code):
+@pytest.mark.parametrize("code", FIRST_TIER + SECOND_TIER)
+def test_every_language_file_loads_with_known_filters(code):
     language = get_language(code)
     assert language.code == code
     for family, bounds in language.filters.items():
@@ -93,6 +93,19 @@ def test_thai_words_come_from_the_thai_segmenter_not_whitespace():
     words = get_language("tha_Thai").words.word_tokenize("ปลัดกระทรวงยุติธรรมลงพื้นที่ตรวจเยี่ยม")
     assert len(words) >= 4
     assert "".join(words) == "ปลัดกระทรวงยุติธรรมลงพื้นที่ตรวจเยี่ยม"
+
+
+@pytest.mark.parametrize("code", ["khm_Khmr", "lao_Laoo", "mya_Mymr"])
+def test_second_tier_unspaced_scripts_are_segmented_and_identified(code):
+    """Real NTREX news sentences: the segmenter finds words inside space-less runs; LID labels a paragraph."""
+    with open(shared("lid_ntrex128", "dev", "lid.tsv"), encoding="utf-8") as f:
+        texts = [row["text"] for row in csv.DictReader(f, delimiter="\t") if row["lang"] == code][:8]
+    language = get_language(code)
+    words = language.words.word_tokenize(texts[0])
+    assert len(words) > 3 * len(texts[0].split())
+    assert "".join(words) == "".join(texts[0].split())
+    label, score = predict("embedded", " ".join(texts))
+    assert label == code and score >= language.min_language_score
 
 
 def test_unknown_key_in_a_language_file_is_an_error_naming_key_and_file(tmp_path):

@@ -18,6 +18,7 @@ from datatrove.utils.word_tokenizers import WordTokenizer
 from monsoon.languages.segmenters import SEGMENTERS, get_segmenter
 
 FIRST_TIER = ("tha_Thai", "jpn_Jpan", "vie_Latn", "ind_Latn", "zsm_Latn", "tam_Taml", "eng_Latn")
+SECOND_TIER = ("tgl_Latn", "khm_Khmr", "lao_Laoo", "mya_Mymr")  # FineWeb-2 thresholds, not tuned here
 LANGUAGES_DIR = Path(str(resources.files("monsoon.languages")))
 
 
