@@ -120,3 +120,40 @@ def test_unknown_key_in_a_run_config_is_an_error_naming_key_and_file(tmp_path):
     path.write_text("input: a\noutput: b\ndedup:\n  bandz: 3\n")
     with pytest.raises(ConfigError, match=r"run.yaml: unknown key 'dedup.bandz'"):
         load_run_config(path)
+
+
+# the bound a menu-like page (two-word lines from real sentences) breaks first, per language
+MENU_REASON = {
+    "tha_Thai": "fineweb_quality.short_line_ratio>max",
+    "jpn_Jpan": "swallow_japanese.letters<min",
+    **{
+        code: "fineweb_quality.line_punct_ratio<min"
+        for code in ("vie_Latn", "ind_Latn", "zsm_Latn", "tam_Taml", "eng_Latn")
+    },
+}
+
+
+@pytest.mark.parametrize("code", FIRST_TIER)
+def test_real_news_passes_and_its_spam_and_menu_variants_are_dropped_with_their_reason(code):
+    """20 NTREX news sentences in the language pass its filters; the same text with one line repeated (spam)
+    and two-word lines (a navigation menu) are dropped, each with the reason the audit will count."""
+    from datatrove.data import Document
+
+    from monsoon.stages.quality import QualityFilter
+
+    with open(shared("lid_ntrex128", "dev", "lid.tsv"), encoding="utf-8") as f:
+        sentences = [row["text"] for row in csv.DictReader(f, delimiter="\t") if row["lang"] == code]
+    language = get_language(code)
+    variants = {
+        "clean": "\n".join(sentences[20:40]),
+        "spam": "\n".join([sentences[20]] * 15 + sentences[21:24]),
+        "menu": "\n".join(" ".join(language.words.word_tokenize(s)[:2]) for s in sentences[40:80]),
+    }
+    quality = QualityFilter([code])
+    outcome = {
+        name: quality.filter(Document(text=text, id=name, metadata={"language": code}))
+        for name, text in variants.items()
+    }
+    assert outcome["clean"] is True
+    assert outcome["spam"] == (False, "gopher_repetition.dup_line_frac>max")
+    assert outcome["menu"] == (False, MENU_REASON[code])

@@ -21,13 +21,14 @@ _SUPERSET_LABELS = {
 }
 _SUPERSETS = {codecs.lookup(label).name: superset for label, superset in _SUPERSET_LABELS.items()}
 MAX_REPLACEMENT_SHARE = 0.01
+_ISO2022_JP_ESCAPE = re.compile(rb"\x1b\$[@B]")
 
 
 # Web labels Python's codec registry does not know.
 _WEB_LABELS = {"x-sjis": "cp932", "windows-31j": "cp932", "x-euc-jp": "euc_jp", "windows-874": "cp874"}
 
 
-def _codec(label: str | None) -> str | None:
+def codec_for_label(label: str | None) -> str | None:
     if not label:
         return None
     label = label.strip().lower()
@@ -41,10 +42,10 @@ def _codec(label: str | None) -> str | None:
 def declared_charset(payload: bytes, content_type: str) -> str | None:
     """The codec named by the HTTP Content-Type, else by a <meta> tag in the first 4 KB."""
     if match := _HEADER_CHARSET.search(content_type or ""):
-        if codec := _codec(match.group(1)):
+        if codec := codec_for_label(match.group(1)):
             return codec
     if match := _META_CHARSET.search(payload[:4096]):
-        return _codec(match.group(1).decode("ascii", "ignore"))
+        return codec_for_label(match.group(1).decode("ascii", "ignore"))
     return None
 
 
@@ -53,6 +54,8 @@ def decode_html(payload: bytes, content_type: str = "") -> tuple[str | None, str
     if payload.startswith(codecs.BOM_UTF8):
         return payload[3:].decode("utf-8", "replace"), "utf-8"
     candidates = [declared_charset(payload, content_type), "utf-8"]
+    if _ISO2022_JP_ESCAPE.search(payload[:65536]):  # 7-bit, so it would pass as UTF-8: its escapes give it away
+        candidates.insert(1, "iso2022_jp")
     for codec in candidates:
         if codec:
             try:
@@ -61,7 +64,7 @@ def decode_html(payload: bytes, content_type: str = "") -> tuple[str | None, str
                 continue
     import cchardet
 
-    guess = _codec(cchardet.detect(payload[:65536]).get("encoding"))
+    guess = codec_for_label(cchardet.detect(payload[:65536]).get("encoding"))
     for codec in filter(None, [guess, candidates[0], "utf-8"]):
         text = payload.decode(codec, "replace")
         if text.count("\ufffd") <= MAX_REPLACEMENT_SHARE * len(text):
