@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,13 +92,20 @@ def _stage_shares(stats_files: list[Path]) -> dict[str, float]:
     return {name: round(value / total, 3) for name, value in times.items()}
 
 
-def run_monsoon(input_dir: Path, work: Path) -> dict:
+def run_monsoon(input_dir: Path, work: Path, prelid: bool = True) -> dict:
     import pyarrow.parquet as pq
 
-    from monsoon.config import RunConfig
+    from monsoon.config import PreLidConfig, RunConfig
     from monsoon.pipelines.local import run_layout, run_local
 
-    config = RunConfig(input=str(input_dir), output=str(work), languages=TARGETS, tasks=1, workers=1)
+    config = RunConfig(
+        input=str(input_dir),
+        output=str(work),
+        languages=TARGETS,
+        tasks=1,
+        workers=1,
+        prelid=PreLidConfig(enabled=prelid),
+    )
     started = time.perf_counter()
     accounting = run_local(config)
     elapsed = time.perf_counter() - started
@@ -256,7 +264,12 @@ def minhash_rates(docs: list[tuple[str, str]]) -> tuple[float, float]:
 
 
 def _child(engine: str, input_dir: str, work: str) -> None:
-    result = (run_monsoon if engine == "monsoon" else run_datatrove)(Path(input_dir), Path(work))
+    runs = {
+        "monsoon": run_monsoon,
+        "monsoon-without-prelid": partial(run_monsoon, prelid=False),
+        "datatrove": run_datatrove,
+    }
+    result = runs[engine](Path(input_dir), Path(work))
     result["peak_rss_mib"] = round(
         max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
         / 1024
@@ -297,6 +310,8 @@ def main() -> None:
         # peak RSS of one monsoon worker against input size: the same run on a quarter-size input
         small = build_input(Path(tmp) / "small", args.target_share, max(1, args.scale // 4))
         small_run = _run_child("monsoon", Path(tmp) / "small", Path(tmp) / "monsoon-small")
+        # pre-LID: the target documents kept when every page is extracted, and the time it saves
+        no_prelid = _run_child("monsoon-without-prelid", Path(tmp) / "small", Path(tmp) / "monsoon-no-prelid")
     n = counts["documents"]
     for engine, r in results.items():
         print(
@@ -314,6 +329,13 @@ def main() -> None:
     print(
         f"monsoon peak RSS per worker: {small_run['peak_rss_mib']} MiB on {small['documents']} documents, "
         f"{results['monsoon']['peak_rss_mib']} MiB on {n}"
+    )
+    everything = set(no_prelid["kept_before_dedup"])
+    recall = len(everything & set(small_run["kept_before_dedup"])) / len(everything) if everything else 1.0
+    print(
+        f"pre-LID on {small['documents']} documents: recall of the target documents kept when every page is "
+        f"extracted {recall:.3f} ({len(everything)} such documents); run time {small_run['seconds']:.1f} s with, "
+        f"{no_prelid['seconds']:.1f} s without (x{no_prelid['seconds'] / small_run['seconds']:.2f})"
     )
     print("micro: " + ", ".join(f"{k}={v:,}" for k, v in micro_benchmarks().items()))
     print(f"speedup_vs_datatrove={results['datatrove']['seconds'] / results['monsoon']['seconds']:.2f}")

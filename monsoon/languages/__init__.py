@@ -61,6 +61,7 @@ class Language:
     # languages the LID model mixes this one up with; among them the one whose marker words the text has most wins
     lid_confusable: list[str] = field(default_factory=list)
     lid_markers: list[str] = field(default_factory=list)  # lower-case words typical of this language, not of those
+    lid_weight: float = 1.0  # the model's probability is multiplied by this when no marker decides between them
     stop_words: list[str] = field(default_factory=list)
     dedup: DedupSpec = field(default_factory=DedupSpec)
     filters: dict[str, Bounds] = field(default_factory=dict)  # family -> bounds, applied in this order

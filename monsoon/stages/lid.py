@@ -61,7 +61,7 @@ _TOP_K = 3  # labels read from the model: enough to sum a confusable group's pro
 def predict(model: str, text: str, max_chars: int = 2000) -> tuple[str, float]:
     """(language code, score) for `text`: the model's top label, unless that language is confusable with others
     (its YAML's `lid_confusable`), in which case the group's summed probability is the score and the member whose
-    `lid_markers` the text holds most is the label (the model's choice on a tie)."""
+    `lid_markers` the text holds most is the label (on a tie, the highest probability times `lid_weight`)."""
     sample = " ".join(text[:max_chars].split())
     labels, scores = load_model(model).predict(sample, k=_TOP_K)
     ranked = [(normalise_label(label), float(score)) for label, score in zip(labels, scores, strict=True)]
@@ -74,8 +74,10 @@ def predict(model: str, text: str, max_chars: int = 2000) -> tuple[str, float]:
     group = [code, *language.lid_confusable]
     words = Counter(word.lower() for word in language.word_list(sample))
     markers = {member: sum(words[m] for m in get_language(member).lid_markers) for member in group}
-    best = max(group, key=lambda member: (markers[member], member == code))
-    return best, sum(s for label, s in ranked if label in group)
+    probability = dict(ranked)
+    weighted = {member: probability.get(member, 0.0) * get_language(member).lid_weight for member in group}
+    best = max(group, key=lambda member: (markers[member], weighted[member]))
+    return best, sum(probability.get(member, 0.0) for member in group)
 
 
 @cache
