@@ -157,3 +157,13 @@ def test_real_news_passes_and_its_spam_and_menu_variants_are_dropped_with_their_
     assert outcome["clean"] is True
     assert outcome["spam"] == (False, "gopher_repetition.dup_line_frac>max")
     assert outcome["menu"] == (False, MENU_REASON[code])
+
+
+def test_chinese_news_is_not_labelled_japanese():
+    """lid.176 calls some Chinese sentences `ja`; without kana they cannot be Japanese prose."""
+    with open(shared("lid_ntrex128", "dev", "lid.tsv"), encoding="utf-8") as f:
+        chinese = [row["text"] for row in csv.DictReader(f, delimiter="\t") if row["lang"] in ("zho_Hans", "yue_Hant")]
+    model = load_model("embedded")
+    taken_for_japanese = [t for t in chinese if model.predict(" ".join(t.split()))[0][0] == "__label__ja"]
+    assert len(taken_for_japanese) >= 10  # the model's mistake this guards against
+    assert all(predict("embedded", text)[0] != "jpn_Jpan" for text in taken_for_japanese)

@@ -12,6 +12,7 @@ import tempfile
 from collections import Counter
 from functools import cache
 
+import regex
 from datatrove.data import DocumentsPipeline
 from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
@@ -65,6 +66,7 @@ def predict(model: str, text: str, max_chars: int = 2000) -> tuple[str, float]:
     sample = " ".join(text[:max_chars].split())
     labels, scores = load_model(model).predict(sample, k=_TOP_K)
     ranked = [(normalise_label(label), float(score)) for label, score in zip(labels, scores, strict=True)]
+    ranked = [(label, score) for label, score in ranked if _script_allows(label, sample)]
     if not ranked:
         return "und", 0.0
     code, score = ranked[0]
@@ -78,6 +80,18 @@ def predict(model: str, text: str, max_chars: int = 2000) -> tuple[str, float]:
     weighted = {member: probability.get(member, 0.0) * get_language(member).lid_weight for member in group}
     best = max(group, key=lambda member: (markers[member], weighted[member]))
     return best, sum(probability.get(member, 0.0) for member in group)
+
+
+def _script_allows(code: str, text: str) -> bool:
+    language = _language_or_none(code)
+    return (
+        language is None or language.lid_requires is None or _required(language.lid_requires).search(text) is not None
+    )
+
+
+@cache
+def _required(pattern: str) -> regex.Pattern:
+    return regex.compile(pattern)
 
 
 @cache
