@@ -167,3 +167,16 @@ def test_chinese_news_is_not_labelled_japanese():
     taken_for_japanese = [t for t in chinese if model.predict(" ".join(t.split()))[0][0] == "__label__ja"]
     assert len(taken_for_japanese) >= 10  # the model's mistake this guards against
     assert all(predict("embedded", text)[0] != "jpn_Jpan" for text in taken_for_japanese)
+
+
+def test_hmong_news_is_not_labelled_english():
+    """lid.176 does not know Hmong and calls much of it `en`; English text has English function words."""
+    with open(shared("lid_ntrex128", "dev", "lid.tsv"), encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    model = load_model("embedded")
+    hmong = [r["text"] for r in rows if r["lang"] == "hmn_Latn"]
+    taken_for_english = [t for t in hmong if model.predict(" ".join(t.split()))[0][0] == "__label__en"]
+    assert len(taken_for_english) >= 50  # the model's mistake this guards against
+    assert all(predict("embedded", text)[0] != "eng_Latn" for text in taken_for_english)
+    english = [r["text"] for r in rows if r["lang"] == "eng_Latn"]
+    assert sum(predict("embedded", text)[0] == "eng_Latn" for text in english) >= 0.97 * len(english)

@@ -62,7 +62,8 @@ class Language:
     lid_confusable: list[str] = field(default_factory=list)
     lid_markers: list[str] = field(default_factory=list)  # lower-case words typical of this language, not of those
     lid_weight: float = 1.0  # the model's probability is multiplied by this when no marker decides between them
-    # a regex the text must match to carry this label (e.g. kana for Japanese); else the model's next label is used
+    # a regex the text must match to carry this label (kana for Japanese, function words for English); else the
+    # model's next label is used
     lid_requires: str | None = None
     stop_words: list[str] = field(default_factory=list)
     dedup: DedupSpec = field(default_factory=DedupSpec)
