@@ -42,14 +42,16 @@ def spark():
 
 @pytest.fixture(scope="module")
 def both_engines(spark, tmp_path_factory):
-    from monsoon.pipelines.spark import run_spark
+    """The sample through the local engine, and through `monsoon run --engine spark --master local[2]`."""
+    from monsoon.cli import main
 
     root = tmp_path_factory.mktemp("engines")
     local = load_run_config(SAMPLE_CONFIG, output=str(root / "local"))
-    on_spark = load_run_config(SAMPLE_CONFIG, output=str(root / "spark"))
+    command = ["run", str(SAMPLE_CONFIG), "--engine", "spark", "--master", "local[2]", "--output", str(root / "spark")]
+    assert main(command) == 0
     return {
         "local": (run_local(local), root / "local"),
-        "spark": (run_spark(on_spark, "local[2]"), root / "spark"),
+        "spark": (json.loads((root / "spark" / "accounting.json").read_text()), root / "spark"),
     }
 
 
@@ -63,11 +65,10 @@ def test_spark_keeps_the_local_engines_documents(both_engines):
 
 
 def test_spark_accounting_equals_the_local_engines(both_engines):
-    (local, _), (spark, spark_out) = both_engines["local"], both_engines["spark"]
+    (local, _), (spark, _) = both_engines["local"], both_engines["spark"]
     assert spark == local
     assert spark["total"]["read"] == 222 and identity_holds(spark["total"])
     assert spark["total"]["dropped"]["near_duplicate"] > 0
-    assert json.loads((spark_out / "accounting.json").read_text()) == spark
 
 
 def test_spark_output_has_the_local_layout_and_schema(both_engines):
