@@ -32,7 +32,7 @@ output layout:
 
 Re-running the same command resumes: finished tasks are skipped (datatrove completion markers).
 With --engine spark, Spark retries failed tasks and a re-run starts again from scratch; one Spark task per
-input file (then per intermediate file); `tasks` and `workers` do not apply.
+input file, then one per extract task for the write; `tasks` and `workers` do not apply.
 
 examples:
   monsoon run configs/sample.yaml --output out/sample --workers 2

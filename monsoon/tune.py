@@ -91,7 +91,7 @@ def read_sample(path: Path, language: Language) -> Iterator[str]:
 
 def _texts_from_warcs(path: Path, language: Language) -> Iterator[str]:
     from monsoon.config import RunConfig
-    from monsoon.pipelines.extract import document_steps, warc_reader
+    from monsoon.pipelines.extract import document_steps, pipe, warc_reader
     from monsoon.stages.quality import QualityFilter
 
     config = RunConfig(input=str(path), output=str(path), languages=[language.code])
@@ -100,10 +100,7 @@ def _texts_from_warcs(path: Path, language: Language) -> Iterator[str]:
         if isinstance(step, QualityFilter):
             break
         steps.append(step)
-    data = None
-    for step in steps:
-        data = step(data, 0, 1)
-    for doc in data:
+    for doc in pipe(steps):
         yield doc.text
 
 

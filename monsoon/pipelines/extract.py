@@ -7,6 +7,7 @@ import glob
 import os
 import re
 
+from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from monsoon.config import RunConfig
@@ -72,6 +73,16 @@ def document_steps(config: RunConfig) -> list[PipelineStep]:
     if config.dedup.enabled:
         steps.append(MinhashSignature(config.dedup.seed))
     return steps
+
+
+def pipe(
+    steps: list[PipelineStep], rank: int = 0, world_size: int = 1, data: DocumentsPipeline = None
+) -> DocumentsPipeline:
+    """Chain steps as datatrove's executors do (each takes the previous one's documents), for engines and tools
+    that run steps without an executor. `data`: documents already read, if the first step is not a reader."""
+    for step in steps:
+        data = step(data, rank, world_size)
+    return data
 
 
 def extract_pipeline(config: RunConfig, intermediate_dir: str) -> list[PipelineStep]:

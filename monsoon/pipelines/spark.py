@@ -27,7 +27,7 @@ from fsspec.core import url_to_fs
 
 from monsoon.accounting import merge_stats
 from monsoon.config import RunConfig
-from monsoon.pipelines.extract import document_steps, warc_reader
+from monsoon.pipelines.extract import document_steps, pipe, warc_reader
 from monsoon.pipelines.local import run_layout
 from monsoon.stages.near_duplicates import NearDuplicateFilter
 from monsoon.stages.writer import CorpusWriter, intermediate_reader
@@ -73,10 +73,7 @@ def _warnings_only() -> None:
 def _run_steps(steps: list[PipelineStep], rank: int, world_size: int) -> str:
     """Pipe the documents of `rank` through `steps`, as datatrove's executors do; the steps' stats as JSON."""
     _warnings_only()
-    data = None
-    for step in steps:
-        data = step(data, rank, world_size)
-    deque(data, maxlen=0)
+    deque(pipe(steps, rank, world_size), maxlen=0)
     return PipelineStats(steps).to_json()
 
 
@@ -105,10 +102,9 @@ def _write_task(config: RunConfig, index: int, rows: Iterator[tuple[int, tuple |
     steps: list[PipelineStep] = [NearDuplicateFilter(lambda language: clusters)] if config.dedup.enabled else []
     steps.append(CorpusWriter(attempt, tokenizer=config.tokenizer, final=True))
     _warnings_only()
-    data = reader(None, 0, 1)  # rank 0 of 1: the reader's glob names this task's files already
-    for step in steps:
-        data = step(data, index, 1)  # the writer names its files after the extract task: <language>/<index>.parquet
-    deque(data, maxlen=0)
+    # the reader runs as rank 0 of 1 (its glob names this task's files already); the writer gets `index`, so its
+    # files are named after the extract task: <language>/<index>.parquet
+    deque(pipe(steps, index, 1, data=reader(None, 0, 1)), maxlen=0)
     _move_tree(attempt, config.output)
     yield index, PipelineStats([reader, *steps]).to_json()
 
@@ -138,8 +134,12 @@ def _cluster_rows(spark, config: RunConfig, files: list[str]):
     intermediate = run_layout(config.output)["intermediate"]
     documents = (
         spark.read.parquet(*[_join(intermediate, name) for name in files])
-        .select("language", "id", "minhash_bands", F.regexp_extract(F.input_file_name(), _RANK_OF_FILE, 1).alias("r"))
-        .withColumn("rank", F.col("r").cast("int"))
+        .select(
+            "language",
+            "id",
+            "minhash_bands",
+            F.regexp_extract(F.input_file_name(), _RANK_OF_FILE, 1).cast("int").alias("rank"),
+        )
         .cache()
     )
     clusters = near_duplicate_clusters(documents)
