@@ -51,67 +51,75 @@ class SpacedWordTokenizer(_RegexSentences):
         return _WORD_OR_SYMBOL.findall(text)
 
 
-class ThaiWordTokenizer(_RegexSentences):
-    """Thai words by pythainlp `newmm-safe`."""
+class _ChunkedSegmenter(_RegexSentences):
+    """A dictionary or model segmenter for an unspaced script, fed line chunks of bounded size."""
+
+    def _segment(self, chunk: str) -> list[str]:
+        raise NotImplementedError
 
     def word_tokenize(self, text: str) -> list[str]:
+        return strip_strings([word for chunk in _line_chunks(text) for word in self._segment(chunk)])
+
+
+class ThaiWordTokenizer(_ChunkedSegmenter):
+    """Thai words by pythainlp `newmm-safe`."""
+
+    def _segment(self, chunk: str) -> list[str]:
         from pythainlp.tokenize import word_tokenize
 
-        words: list[str] = []
-        for chunk in _line_chunks(text):
-            words += word_tokenize(chunk, engine="newmm-safe", keep_whitespace=False)
-        return strip_strings(words)
+        return word_tokenize(chunk, engine="newmm-safe", keep_whitespace=False)
 
 
-class JapaneseWordTokenizer(_RegexSentences):
+class JapaneseWordTokenizer(_ChunkedSegmenter):
     """Japanese short-unit words by MeCab (fugashi) with the unidic-lite dictionary."""
 
     def __init__(self) -> None:
         super().__init__()
         self._tagger = None
 
-    def word_tokenize(self, text: str) -> list[str]:
+    def _segment(self, chunk: str) -> list[str]:
         if self._tagger is None:
             import fugashi
 
             self._tagger = fugashi.Tagger()
-        words: list[str] = []
-        for chunk in _line_chunks(text):
-            words += [word.surface for word in self._tagger(chunk)]
-        return strip_strings(words)
+        return [word.surface for word in self._tagger(chunk)]
 
 
-class LaoWordTokenizer(_RegexSentences):
+class LaoWordTokenizer(_ChunkedSegmenter):
     """Lao words by laonlp (dictionary maximal matching on pythainlp's engine), as FineWeb-2."""
 
-    def word_tokenize(self, text: str) -> list[str]:
+    def _segment(self, chunk: str) -> list[str]:
         from laonlp.tokenize import word_tokenize
 
-        return strip_strings([w for chunk in _line_chunks(text) for w in word_tokenize(chunk)])
+        return word_tokenize(chunk)
 
 
-class KhmerWordTokenizer(_RegexSentences):
+@cache
+def _khmer_word_tokenize():
+    import logging
+
+    logging.disable(logging.INFO)  # khmer-nltk logs its model path at INFO when imported
+    try:
+        from khmernltk import word_tokenize
+    finally:
+        logging.disable(logging.NOTSET)
+    return word_tokenize
+
+
+class KhmerWordTokenizer(_ChunkedSegmenter):
     """Khmer words by khmer-nltk's CRF model, as FineWeb-2 (slow: ~8 k chars/s)."""
 
-    def word_tokenize(self, text: str) -> list[str]:
-        import logging
-
-        logging.disable(logging.INFO)  # khmer-nltk logs its model path at INFO when imported
-        try:
-            from khmernltk import word_tokenize
-        finally:
-            logging.disable(logging.NOTSET)
-
-        return strip_strings([w for chunk in _line_chunks(text) for w in word_tokenize(chunk)])
+    def _segment(self, chunk: str) -> list[str]:
+        return _khmer_word_tokenize()(chunk)
 
 
-class BurmeseWordTokenizer(_RegexSentences):
+class BurmeseWordTokenizer(_ChunkedSegmenter):
     """Burmese words by pyidaungsu's CRF model, as FineWeb-2."""
 
-    def word_tokenize(self, text: str) -> list[str]:
+    def _segment(self, chunk: str) -> list[str]:
         import pyidaungsu
 
-        return strip_strings([w for chunk in _line_chunks(text) for w in pyidaungsu.tokenize(chunk, form="word")])
+        return pyidaungsu.tokenize(chunk, form="word")
 
 
 SEGMENTERS: dict[str, type[WordTokenizer]] = {
