@@ -80,7 +80,8 @@ def read_sample(path: Path, language: Language) -> Iterator[str]:
     elif name.endswith(".parquet"):
         import pyarrow.parquet as pq
 
-        table = pq.read_table(path)
+        columns = [name for name in ("text", "language") if name in pq.read_schema(path).names]
+        table = pq.read_table(path, columns=columns)
         languages = table["language"].to_pylist() if "language" in table.column_names else None
         for i, text in enumerate(table["text"].to_pylist()):
             if languages is None or languages[i] == language.code:

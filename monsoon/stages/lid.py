@@ -60,7 +60,8 @@ _TOP_K = 3  # labels read from the model: enough to sum a confusable group's pro
 
 
 def predict(model: str, text: str, max_chars: int = 2000) -> tuple[str, float]:
-    """(language code, score) for `text`: the model's top label, unless that language is confusable with others
+    """(language code, score) for `text`: the model's top label among those whose language's `lid_requires`
+    pattern the text matches, unless that language is confusable with others
     (its YAML's `lid_confusable`), in which case the group's summed probability is the score and the member whose
     `lid_markers` the text holds most is the label (on a tie, the highest probability times `lid_weight`)."""
     sample = " ".join(text[:max_chars].split())
