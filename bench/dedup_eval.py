@@ -7,7 +7,8 @@ bands and union-find the pipeline uses) on labelled pairs.
   they count in neither class; `non` answers (same topic, written independently) are negatives.
 - Japanese: the same set's Aozora Bunko works in 2-4 editions (positives), among 17 other works of
   ../shared/data/japanese_prose (negatives). Editions differ from ruby markup only to a different orthography
-  or source book, so recall is printed per pair with its exact shingle Jaccard.
+  or source book, so recall is printed per pair with its exact shingle Jaccard; the same for character
+  3-grams of the raw text, for comparison.
 - Thai: real Thai government news (thai_prose) with edits made here: each article and a copy with 2% or 5% of
   its words replaced or deleted plus a different header and footer line (positives); every pair of different
   articles is a negative (they share the press office's boilerplate). Copies with 20% of words edited are
@@ -24,6 +25,8 @@ import itertools
 import json
 import random
 from pathlib import Path
+
+import regex
 
 from monsoon.dedup.local import clusters
 from monsoon.dedup.signatures import band_hashes, shingles
@@ -89,11 +92,22 @@ def japanese() -> dict:
     predicted, items = predicted_pairs(texts, "jpn_Jpan")
     positives = {frozenset((a, b)) for a, b, subset, _ in pairs if subset.startswith("aozora")}
     result = scores(positives, predicted)
+    characters = {doc_id: _char_trigrams(text) for doc_id, text in texts.items()}
     result["per_pair"] = sorted(
-        (round(jaccard(items[a], items[b]), 2), frozenset((a, b)) in predicted)
-        for a, b in (tuple(p) for p in positives)
+        (round(jaccard(items[a], items[b]), 2), round(jaccard(characters[a], characters[b]), 2), pair in predicted)
+        for pair in positives
+        for a, b in [tuple(pair)]
+    )
+    unrelated = [p for p in itertools.combinations(texts, 2) if frozenset(p) not in positives]
+    result["max_unrelated"] = tuple(
+        round(max(jaccard(sets[a], sets[b]) for a, b in unrelated), 3) for sets in (items, characters)
     )
     return result
+
+
+def _char_trigrams(text: str) -> set[str]:
+    letters = regex.sub(r"[^\p{L}\p{M}\p{N}]+", "", text.lower())
+    return {letters[i : i + 3] for i in range(len(letters) - 2)}
 
 
 def _edited(words: list[str], share: float, vocabulary: list[str], rng: random.Random) -> list[str]:
@@ -148,7 +162,10 @@ def main() -> None:
         )
     derived = ", ".join(f"{k} {v:.2f}" for k, v in results["eng"]["derived_recall"].items())
     print(f"eng Clough answers derived from the source (not counted above), recall: {derived}")
-    print("jpn Aozora edition pairs (exact Jaccard of the shingles, found): " + str(results["jpn"]["per_pair"]))
+    jpn = results["jpn"]
+    print(f"jpn Aozora edition pairs (Jaccard of the shingles, of raw character 3-grams, found): {jpn['per_pair']}")
+    lemmas, characters = jpn["max_unrelated"]
+    print(f"jpn most similar unrelated works: Jaccard {lemmas} (character 3-grams {characters})")
     print(f"tha copies with 20% of words edited (not counted above), recall: {results['tha']['heavy_recall']:.2f}")
     print(f"dedup_f1_min={min(r['f1'] for r in results.values()):.3f}")
 

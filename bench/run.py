@@ -247,8 +247,8 @@ def minhash_rates(docs: list[tuple[str, str]]) -> tuple[float, float]:
     def documents(pairs):
         return [Document(text=t, id=str(i), metadata={"language": code}) for i, (t, code) in enumerate(pairs)]
 
-    for code in {code for _, code in docs}:  # load the segmenters (Thai dictionary trie) before either clock
-        get_language(code).words.word_tokenize("warm up")
+    for code in {code for _, code in docs}:  # load the segmenters (Thai trie, MeCab, OpenCC) before either clock
+        get_language(code).dedup_units("warm up")
     started = time.perf_counter()
     deque(MinhashSignature().run(documents(docs)), maxlen=0)
     ours = len(docs) / (time.perf_counter() - started)

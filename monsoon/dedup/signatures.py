@@ -1,7 +1,7 @@
 """MinHash band hashes of a document, with shingles that suit its script.
 
-Spaced and Thai text: n-grams of the language segmenter's lower-cased words. Japanese (and other unspaced
-scripts configured with `shingle: char`): character n-grams of the text without spaces and punctuation.
+Every language: n-grams of its segmenter's lower-cased words, or (`shingle: lemma`, Japanese) of their
+dictionary forms, so that the same text in another spelling or orthography keeps its shingles.
 The band hashes are plain integers, so any engine can group documents by (band index, hash).
 """
 
@@ -18,20 +18,15 @@ from monsoon.languages import Language
 
 SCHEME = "affine32"  # datasketch's default since 2.0; named so signatures stay comparable across versions
 _WORD_CHAR = regex.compile(r"[\p{L}\p{M}\p{N}]")
-_NOT_WORD_CHAR = regex.compile(r"[^\p{L}\p{M}\p{N}]+")
 
 
 def shingles(text: str, language: Language) -> set[bytes]:
+    """The language's word (or lemma) n-grams of the text, lower-cased, punctuation and symbols left out."""
     n = language.dedup.ngram
-    if language.dedup.shingle == "char":
-        units = list(_NOT_WORD_CHAR.sub("", text.lower()))
-        joiner = ""
-    else:
-        units = [w.lower() for w in language.word_list(text) if _WORD_CHAR.search(w)]
-        joiner = " "
+    units = [w.lower() for w in language.dedup_units(text) if _WORD_CHAR.search(w)]
     if len(units) <= n:
-        return {joiner.join(units).encode()} if units else set()
-    return {joiner.join(units[i : i + n]).encode() for i in range(len(units) - n + 1)}
+        return {" ".join(units).encode()} if units else set()
+    return {" ".join(units[i : i + n]).encode() for i in range(len(units) - n + 1)}
 
 
 @cache

@@ -41,14 +41,15 @@ class Bounds:
 
 @dataclass(frozen=True)
 class DedupSpec:
-    shingle: str = "word"  # "word": n-grams of the segmenter's words; "char": character n-grams
+    # "word": n-grams of the segmenter's words; "lemma": of their dictionary forms (segmenters that have them)
+    shingle: str = "word"
     ngram: int = 5
     bands: int = 14  # MinHash LSH: bands x rows permutations; a pair is found with probability
     rows: int = 8  # 1 - (1 - J^rows)^bands (50% at J ~ (1/bands)^(1/rows))
 
     def __post_init__(self) -> None:
-        if self.shingle not in ("word", "char"):
-            raise ValueError(f"dedup.shingle must be 'word' or 'char', not {self.shingle!r}")
+        if self.shingle not in ("word", "lemma"):
+            raise ValueError(f"dedup.shingle must be 'word' or 'lemma', not {self.shingle!r}")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ class Language:
     def __post_init__(self) -> None:
         if self.segmenter not in SEGMENTERS:
             raise ValueError(f"unknown segmenter {self.segmenter!r}; known: {', '.join(sorted(SEGMENTERS))}")
+        if self.dedup.shingle == "lemma" and not hasattr(SEGMENTERS[self.segmenter], "lemma_tokenize"):
+            raise ValueError(f"dedup.shingle 'lemma' needs a segmenter with dictionary forms, not {self.segmenter!r}")
 
     @property
     def words(self) -> WordTokenizer:
@@ -80,6 +83,12 @@ class Language:
     def word_list(self, text: str) -> list[str]:
         """The text's words; several filter families ask for the same document's words in a row."""
         return list(_segment(self.segmenter, text))
+
+    def dedup_units(self, text: str) -> list[str]:
+        """The words whose n-grams are the text's near-dedup shingles (`dedup.shingle`)."""
+        if self.dedup.shingle == "lemma":
+            return self.words.lemma_tokenize(text)
+        return self.word_list(text)
 
 
 @lru_cache(maxsize=4)
