@@ -20,7 +20,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 def evaluate(path: Path, model: str) -> tuple[dict[str, tuple[float, float, float]], float]:
     with open(path, encoding="utf-8") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
+        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))  # texts may start with a quote
     hits, predicted, gold = Counter(), Counter(), Counter()
     for row in rows:
         label = predict(model, row["text"])[0]

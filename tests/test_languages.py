@@ -21,9 +21,15 @@ CATALOGUE = "\n".join(
 )
 
 
-def test_lid_labels_ntrex_sentences_of_each_first_tier_language():
+def ntrex(*codes: str) -> list[dict[str, str]]:
+    """NTREX dev sentences (rows with `lang` and `text`) of the given languages, or all of them."""
     with open(shared("lid_ntrex128", "dev", "lid.tsv"), encoding="utf-8") as f:
-        rows = [row for row in csv.DictReader(f, delimiter="\t") if row["lang"] in FIRST_TIER]
+        rows = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)  # a sentence may start with a quote
+        return [row for row in rows if not codes or row["lang"] in codes]
+
+
+def test_lid_labels_ntrex_sentences_of_each_first_tier_language():
+    rows = ntrex(*FIRST_TIER)
     by_language: dict[str, list[str]] = {}
     for row in rows:
         by_language.setdefault(row["lang"], []).append(row["text"])
@@ -33,16 +39,17 @@ def test_lid_labels_ntrex_sentences_of_each_first_tier_language():
 
 
 def test_malay_and_indonesian_translations_of_the_same_news_are_told_apart():
-    """NTREX holds the same sentences in Malay and Indonesian; lid.176 alone labels most Malay ones Indonesian."""
-    with open(shared("lid_ntrex128", "dev", "lid.tsv"), encoding="utf-8") as f:
-        rows = [row for row in csv.DictReader(f, delimiter="\t") if row["lang"] in ("zsm_Latn", "ind_Latn")]
+    """NTREX holds the same sentences in Malay and Indonesian; lid.176 alone labels most Malay ones Indonesian.
+    Single sentences, so the word frequencies often have a handful of words to go on."""
+    rows = ntrex("zsm_Latn", "ind_Latn")
     model = load_model("embedded")
 
     def accuracy(label_of) -> float:
         return sum(label_of(row["text"]) == row["lang"] for row in rows) / len(rows)
 
     model_alone = accuracy(lambda text: normalise_label(model.predict(" ".join(text.split()))[0][0]))
-    assert accuracy(lambda text: predict("embedded", text)[0]) > model_alone + 0.1
+    assert model_alone < 0.7  # the model's mistake this guards against (0.63 measured)
+    assert accuracy(lambda text: predict("embedded", text)[0]) >= 0.9  # 0.93 measured, with wordfreq's lists
     for code in ("zsm_Latn", "ind_Latn"):
         text = " ".join([row["text"] for row in rows if row["lang"] == code][:5])
         label, score = predict("embedded", text)
@@ -98,12 +105,12 @@ def test_thai_words_come_from_the_thai_segmenter_not_whitespace():
 @pytest.mark.parametrize("code", ["khm_Khmr", "lao_Laoo", "mya_Mymr"])
 def test_second_tier_unspaced_scripts_are_segmented_and_identified(code):
     """Real NTREX news sentences: the segmenter finds words inside space-less runs; LID labels a paragraph."""
-    with open(shared("lid_ntrex128", "dev", "lid.tsv"), encoding="utf-8") as f:
-        texts = [row["text"] for row in csv.DictReader(f, delimiter="\t") if row["lang"] == code][:8]
+    texts = [row["text"] for row in ntrex(code)][:8]
     language = get_language(code)
-    words = language.words.word_tokenize(texts[0])
-    assert len(words) > 3 * len(texts[0].split())
-    assert "".join(words) == "".join(texts[0].split())
+    sentence = max(texts, key=len)
+    words = language.words.word_tokenize(sentence)
+    assert len(words) > 2 * len(sentence.split())
+    assert "".join(words) == "".join(sentence.split())
     label, score = predict("embedded", " ".join(texts))
     assert label == code and score >= language.min_language_score
 
@@ -141,8 +148,7 @@ def test_real_news_passes_and_its_spam_and_menu_variants_are_dropped_with_their_
 
     from monsoon.stages.quality import QualityFilter
 
-    with open(shared("lid_ntrex128", "dev", "lid.tsv"), encoding="utf-8") as f:
-        sentences = [row["text"] for row in csv.DictReader(f, delimiter="\t") if row["lang"] == code]
+    sentences = [row["text"] for row in ntrex(code)]
     language = get_language(code)
     variants = {
         "clean": "\n".join(sentences[20:40]),
@@ -161,8 +167,7 @@ def test_real_news_passes_and_its_spam_and_menu_variants_are_dropped_with_their_
 
 def test_chinese_news_is_not_labelled_japanese():
     """lid.176 calls some Chinese sentences `ja`; without kana they cannot be Japanese prose."""
-    with open(shared("lid_ntrex128", "dev", "lid.tsv"), encoding="utf-8") as f:
-        chinese = [row["text"] for row in csv.DictReader(f, delimiter="\t") if row["lang"] in ("zho_Hans", "yue_Hant")]
+    chinese = [row["text"] for row in ntrex("zho_Hans", "yue_Hant")]
     model = load_model("embedded")
     taken_for_japanese = [t for t in chinese if model.predict(" ".join(t.split()))[0][0] == "__label__ja"]
     assert len(taken_for_japanese) >= 10  # the model's mistake this guards against
@@ -171,8 +176,7 @@ def test_chinese_news_is_not_labelled_japanese():
 
 def test_hmong_news_is_not_labelled_english():
     """lid.176 does not know Hmong and calls much of it `en`; English text has English function words."""
-    with open(shared("lid_ntrex128", "dev", "lid.tsv"), encoding="utf-8") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
+    rows = ntrex()
     model = load_model("embedded")
     hmong = [r["text"] for r in rows if r["lang"] == "hmn_Latn"]
     taken_for_english = [t for t in hmong if model.predict(" ".join(t.split()))[0][0] == "__label__en"]

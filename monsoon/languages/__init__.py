@@ -59,10 +59,10 @@ class Language:
     min_language_score: float
     segmenter: str
     lid_aliases: list[str] = field(default_factory=list)  # other LID labels meaning this language (e.g. zlm_Latn)
-    # languages the LID model mixes this one up with; among them the one whose marker words the text has most wins
+    # languages the LID model mixes this one up with; among them the one whose word frequencies (the `wordfreq`
+    # package's list named by lid_wordfreq) make the text likeliest wins
     lid_confusable: list[str] = field(default_factory=list)
-    lid_markers: list[str] = field(default_factory=list)  # lower-case words typical of this language, not of those
-    lid_weight: float = 1.0  # the model's probability is multiplied by this when no marker decides between them
+    lid_wordfreq: str | None = None
     # a regex the text must match to carry this label (kana for Japanese, function words for English); else the
     # model's next label is used
     lid_requires: str | None = None
@@ -71,6 +71,8 @@ class Language:
     filters: dict[str, Bounds] = field(default_factory=dict)  # family -> bounds, applied in this order
 
     def __post_init__(self) -> None:
+        if self.lid_confusable and not self.lid_wordfreq:
+            raise ValueError("lid_confusable needs lid_wordfreq, the word list that tells the languages apart")
         if self.segmenter not in SEGMENTERS:
             raise ValueError(f"unknown segmenter {self.segmenter!r}; known: {', '.join(sorted(SEGMENTERS))}")
         if self.dedup.shingle == "lemma" and not hasattr(SEGMENTERS[self.segmenter], "lemma_tokenize"):

@@ -7,9 +7,9 @@ any other fastText LID model (lid.176.bin, GlotLID model_v3.bin), local or remot
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import tempfile
-from collections import Counter
 from functools import cache
 
 import regex
@@ -61,9 +61,9 @@ _TOP_K = 3  # labels read from the model: enough to sum a confusable group's pro
 
 def predict(model: str, text: str, max_chars: int = 2000) -> tuple[str, float]:
     """(language code, score) for `text`: the model's top label among those whose language's `lid_requires`
-    pattern the text matches, unless that language is confusable with others
-    (its YAML's `lid_confusable`), in which case the group's summed probability is the score and the member whose
-    `lid_markers` the text holds most is the label (on a tie, the highest probability times `lid_weight`)."""
+    pattern the text matches, unless that language is confusable with others (its YAML's `lid_confusable`), in
+    which case the group's summed probability is the score and the label is the member whose word frequencies
+    (`lid_wordfreq`) make the text likeliest (the model's choice when no word is in any list)."""
     sample = " ".join(text[:max_chars].split())
     labels, scores = load_model(model).predict(sample, k=_TOP_K)
     ranked = [(normalise_label(label), float(score)) for label, score in zip(labels, scores, strict=True)]
@@ -75,12 +75,28 @@ def predict(model: str, text: str, max_chars: int = 2000) -> tuple[str, float]:
     if language is None or not language.lid_confusable:
         return code, score
     group = [code, *language.lid_confusable]
-    words = Counter(word.lower() for word in language.word_list(sample))
-    markers = {member: sum(words[m] for m in get_language(member).lid_markers) for member in group}
     probability = dict(ranked)
-    weighted = {member: probability.get(member, 0.0) * get_language(member).lid_weight for member in group}
-    best = max(group, key=lambda member: (markers[member], weighted[member]))
-    return best, sum(probability.get(member, 0.0) for member in group)
+    return _likeliest(group, sample), sum(probability.get(member, 0.0) for member in group)
+
+
+# A word one list lacks but another has counts as a tenth as frequent as the rarest listed words (~1e-6).
+_UNLISTED_FREQUENCY = 1e-7
+_LETTERS = regex.compile(r"\p{L}+")
+
+
+def _likeliest(group: list[str], text: str) -> str:
+    """The member of `group` under whose word frequencies the text's words are likeliest (naive Bayes with equal
+    priors); words in none of the lists are left out, and on a tie the first member wins."""
+    tables = {member: _word_frequencies(get_language(member).lid_wordfreq) for member in group}
+    words = [word for word in _LETTERS.findall(text.lower()) if any(word in table for table in tables.values())]
+    return max(group, key=lambda member: sum(math.log(tables[member].get(word, _UNLISTED_FREQUENCY)) for word in words))
+
+
+@cache
+def _word_frequencies(wordlist: str) -> dict[str, float]:
+    import wordfreq
+
+    return wordfreq.get_frequency_dict(wordlist, wordlist="small")
 
 
 def _script_allows(code: str, text: str) -> bool:
