@@ -31,8 +31,9 @@ output layout:
   OUTPUT/_work/                      intermediate files and datatrove logs (logs/*/logs/task_*.log)
 
 Re-running the same command resumes: finished tasks are skipped (datatrove completion markers).
-With --engine spark, Spark retries failed tasks and a re-run starts again from scratch; one Spark task per
-input file, then one per extract task for the write; `tasks` and `workers` do not apply.
+With --engine spark: one Spark task per input file, then one per extract task for the write; `tasks` and
+`workers` do not apply; Spark retries failed tasks, and a re-run extracts only the files no earlier run of the
+same job finished (clusters and final files are rebuilt; other inputs or settings start over).
 
 examples:
   monsoon run configs/sample.yaml --output out/sample --workers 2
@@ -154,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="run the corpus pipeline described by a YAML config",
-        description="Run (or resume) the pipeline described by CONFIG on one machine.",
+        description="Run (or resume) the pipeline described by CONFIG, on one machine or on Spark.",
         epilog=RUN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

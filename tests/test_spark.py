@@ -93,6 +93,28 @@ def test_a_second_spark_run_replaces_the_first(both_engines, spark, tmp_path):
     assert {k: corpus_rows(v) for k, v in again.items()} == {k: corpus_rows(v) for k, v in first.items()}
 
 
+def test_a_rerun_extracts_only_the_files_an_interrupted_run_left(both_engines):
+    from monsoon.pipelines.spark import run_spark
+
+    (local_accounting, local_out), (_, spark_out) = both_engines["local"], both_engines["spark"]
+    work = spark_out / "_work"
+    # as if the job died while extract task 2 was writing: no stats for it, no clusters, no final files
+    (work / "logs" / "1_extract" / "stats" / "00002.json").unlink()
+    for path in [*spark_out.glob("*/*.parquet"), spark_out / "accounting.json"]:
+        path.unlink()
+    intermediate = sorted((work / "intermediate").glob("*/*.parquet"))
+    before = {path: path.stat().st_mtime_ns for path in intermediate}
+
+    config = load_run_config(SAMPLE_CONFIG, output=str(spark_out), input=str(REPO / "sample" / "warc"))
+    accounting = run_spark(config, "local[2]")
+
+    rewritten = {path.name for path in intermediate if path.stat().st_mtime_ns != before[path]}
+    assert rewritten == {"00002.parquet"}
+    assert (work / "logs" / "1_extract" / "stats" / "00002.json").exists()
+    assert accounting == local_accounting
+    assert corpus(spark_out) == corpus(local_out)
+
+
 def corpus_rows(data: bytes) -> list[dict]:
     import io
 

@@ -7,12 +7,17 @@
             cluster rows of its intermediate files only, write `<output>/<language>/<rank>.parquet`.
 
 Each task writes into its own attempt folder and moves the finished files into place, so a retried task replaces
-its files instead of adding some. Tasks return their datatrove stats as JSON; the driver saves them where the
-local engine keeps its stats and merges them into the same `accounting.json`.
+its files instead of adding some. Tasks return their datatrove stats as JSON, saved where the local engine keeps
+its stats and merged into the same `accounting.json`.
+
+Re-running the same command resumes, as with the local engine: an extract task saves its stats once its files
+are in place, and those stats are its completion marker, so a rerun extracts only the input files that have
+none; clusters and the final files are rebuilt. A run of other inputs or settings in the folder starts over.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
@@ -77,17 +82,19 @@ def _run_steps(steps: list[PipelineStep], rank: int, world_size: int) -> str:
     return PipelineStats(steps).to_json()
 
 
-def _extract_task(config: RunConfig, world_size: int, index: int, _: Iterator) -> Iterator[tuple[int, str]]:
+def _extract_task(config: RunConfig, world_size: int, indices: Iterator[int]) -> Iterator[tuple[int, str]]:
     """Stage 1 for input file `index` of `world_size` (the reader's own sharding picks the file)."""
-    attempt = _attempt_dir(config.output, "1_extract", index)
-    steps = [
-        warc_reader(config),
-        *document_steps(config),
-        CorpusWriter(attempt, tokenizer=config.tokenizer, final=False),
-    ]
-    stats = _run_steps(steps, index, world_size)
-    _move_tree(attempt, run_layout(config.output)["intermediate"])
-    yield index, stats
+    for index in indices:
+        attempt = _attempt_dir(config.output, "1_extract", index)
+        steps = [
+            warc_reader(config),
+            *document_steps(config),
+            CorpusWriter(attempt, tokenizer=config.tokenizer, final=False),
+        ]
+        stats = _run_steps(steps, index, world_size)
+        _move_tree(attempt, run_layout(config.output)["intermediate"])
+        _save_stats(config, "1_extract", [(index, stats)])  # last: it marks the task done
+        yield index, stats
 
 
 def _write_task(config: RunConfig, index: int, rows: Iterator[tuple[int, tuple | None]]) -> Iterator[tuple[int, str]]:
@@ -109,12 +116,28 @@ def _write_task(config: RunConfig, index: int, rows: Iterator[tuple[int, tuple |
     yield index, PipelineStats([reader, *steps]).to_json()
 
 
-def _clear_previous_run(config: RunConfig) -> None:
-    """A Spark run starts from scratch: remove the parts of an earlier run in this output folder."""
+def _remove(config: RunConfig, *names: str) -> None:
     fs, root = url_to_fs(config.output)
-    for name in ["_work", "accounting.json", *config.languages]:
+    for name in names:
         if fs.exists(_join(root, name)):
             fs.rm(_join(root, name), recursive=True)
+
+
+def _extracted_earlier(config: RunConfig, inputs: list[str]) -> dict[int, str]:
+    """Stats of the extract tasks an earlier run of this job (same inputs and settings) finished in the output
+    folder; the parts of an earlier run of another job, and the stages after extract, are removed."""
+    fs, root = url_to_fs(config.output)
+    job = json.dumps({"inputs": inputs, "config": dataclasses.asdict(config)}, sort_keys=True, default=str)
+    marker = _join(root, "_work", "job.json")
+    _remove(config, "accounting.json", *config.languages, "_work/attempts", "_work/checkpoints", "_work/logs/3_write")
+    if not fs.exists(marker) or fs.read_text(marker) != job:
+        _remove(config, "_work")
+        fs.makedirs(_join(root, "_work"), exist_ok=True)
+        fs.write_text(marker, job)
+        return {}
+    stats = _join(run_layout(config.output)["logs"], "1_extract", "stats")
+    done = sorted(fs.glob(_join(url_to_fs(stats)[1], "*.json")))
+    return {int(path.rsplit("/", 1)[1].split(".")[0]): fs.read_text(path) for path in done}
 
 
 def _save_stats(config: RunConfig, stage: str, results: list[tuple[int, str]]) -> None:
@@ -152,24 +175,24 @@ def run_spark(config: RunConfig, master: str | None = None) -> dict:
     to `<output>/accounting.json`."""
     from monsoon.spark_session import spark_session
 
-    spark = spark_session("monsoon run", master)
-    context = spark.sparkContext
-    layout = run_layout(config.output)
-    _clear_previous_run(config)
-    context.setCheckpointDir(_join(config.output, "_work", "checkpoints"))
-
     reader = warc_reader(config)
     inputs = reader.data_folder.list_files(glob_pattern=reader.glob_pattern, recursive=reader.recursive)
     if not inputs:
         raise FileNotFoundError(f"no WARC files match {config.input}")
-    context.setJobDescription(f"monsoon extract: {len(inputs)} files")
-    extracted = (
-        context.parallelize(range(len(inputs)), len(inputs))
-        .mapPartitionsWithIndex(partial(_extract_task, config, len(inputs)))
-        .collect()
-    )
-    _save_stats(config, "1_extract", extracted)
-    results = [stats for _, stats in extracted]
+    spark = spark_session("monsoon run", master)
+    context = spark.sparkContext
+    layout = run_layout(config.output)
+    extracted = _extracted_earlier(config, inputs)
+    context.setCheckpointDir(_join(config.output, "_work", "checkpoints"))
+
+    missing = [index for index in range(len(inputs)) if index not in extracted]
+    if extracted:
+        print(f"resuming: {len(extracted)} of {len(inputs)} input files were extracted earlier", file=sys.stderr)
+    if missing:
+        context.setJobDescription(f"monsoon extract: {len(missing)} files")
+        tasks = context.parallelize(missing, len(missing))  # one index a partition: one task per file
+        extracted.update(tasks.mapPartitions(partial(_extract_task, config, len(inputs))).collect())
+    results = [extracted[index] for index in sorted(extracted)]
 
     intermediate = intermediate_reader(layout["intermediate"])
     files = intermediate.data_folder.list_files(glob_pattern=intermediate.glob_pattern, recursive=True)
