@@ -164,7 +164,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--seed", type=int, metavar="N", help="overrides the table's seed")
     build.add_argument("--engine", choices=("local", "spark"), default="local", help="default: local")
     build.add_argument(
-        "--master", default="local[2]", metavar="URL", help="Spark master for --engine spark (default: local[2])"
+        "--master", default="local[*]", metavar="URL", help="Spark master for --engine spark (default: local[*])"
     )
     build.set_defaults(handler=cmd_mix_build)
 
