@@ -70,8 +70,8 @@ class ThaiWordTokenizer(_ChunkedSegmenter):
         return word_tokenize(chunk, engine="newmm-safe", keep_whitespace=False)
 
 
-# A ruby reading written inline after its kanji, as Aozora Bunko and web-novel sites do: 羅生門《らしょうもん》
 _UNIDIC_LEMMA = 7  # index of the lemma (語彙素) in a UniDic feature row
+# A ruby reading written inline after its kanji, as Aozora Bunko and web-novel sites do: 羅生門《らしょうもん》
 _INLINE_RUBY = regex.compile(r"(?<=[\p{Han}々])《[\p{Hiragana}\p{Katakana}ー・／″＼]+》")
 
 
