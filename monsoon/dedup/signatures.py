@@ -12,11 +12,13 @@ from functools import cache
 
 import numpy as np
 import regex
+import xxhash
 from datasketch import MinHash
 
 from monsoon.languages import Language
 
-SCHEME = "affine32"  # datasketch's default since 2.0; named so signatures stay comparable across versions
+SCHEME = "affine32"  # datasketch's default since 2.0, over 32-bit xxhash values; named so signatures stay
+# comparable across datasketch versions
 _WORD_CHAR = regex.compile(r"[\p{L}\p{M}\p{N}]")
 
 
@@ -36,8 +38,14 @@ def _permutations(num_perm: int, seed: int) -> np.ndarray:
 
 def band_hashes(items: set[bytes], bands: int, rows: int, seed: int = 1) -> list[int]:
     """One 63-bit hash per band of a `bands * rows` MinHash signature (fits a signed int64 column)."""
-    minhash = MinHash(bands * rows, seed=seed, permutations=_permutations(bands * rows, seed), scheme=SCHEME)
-    minhash.update_batch(sorted(items))
+    minhash = MinHash(
+        bands * rows,
+        seed=seed,
+        hashfunc=xxhash.xxh32_intdigest,
+        permutations=_permutations(bands * rows, seed),
+        scheme=SCHEME,
+    )
+    minhash.update_batch(list(items))  # a minimum: the order of the items does not matter
     values = minhash.hashvalues.astype("<u8")
     return [
         int.from_bytes(hashlib.blake2b(values[b * rows : (b + 1) * rows].tobytes(), digest_size=8).digest(), "little")
