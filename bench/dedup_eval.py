@@ -12,10 +12,10 @@ bands and union-find the pipeline uses) on labelled pairs.
 - Thai: real Thai government news (thai_prose) with edits made here: each article and a copy with 2% or 5% of
   its words replaced or deleted plus a different header and footer line (positives); every pair of different
   articles is a negative (they share the press office's boilerplate). Copies with 20% of words edited are
-  printed apart.
+  printed apart. The same edits on 60 passages of the japanese_prose works ("jpn edited copies").
 
 `python bench/dedup_eval.py` (each language's parameters from monsoon/languages/<code>.yaml); last line
-`dedup_f1_min=<lowest F1 of the three>`.
+`dedup_f1_min=<lowest F1 of the four>`.
 """
 
 from __future__ import annotations
@@ -120,12 +120,11 @@ def _edited(words: list[str], share: float, vocabulary: list[str], rng: random.R
     return out
 
 
-def thai(articles: int = 60) -> dict:
-    language = get_language("tha_Thai")
-    rng = random.Random(13)
-    path = SHARED / "thai_prose" / "thaigov_news_sample.jsonl"
-    texts = [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").split("\n") if line]
-    texts = [t for t in texts if len(t) > 1500][:articles]
+def edited_copies(code: str, texts: list[str], header: str, footer: str, seed: int = 13) -> dict:
+    """Each text and copies of it with 2% or 5% of its words replaced or deleted and a different header and footer
+    line (positives, with each other too); copies with 20% edited are scored apart; other texts are negatives."""
+    language = get_language(code)
+    rng = random.Random(seed)
     vocabulary = sorted({w for t in texts for w in language.word_list(t) if w.strip()})
     docs, positives, heavy = {}, set(), set()
     for i, text in enumerate(texts):
@@ -134,21 +133,42 @@ def thai(articles: int = 60) -> dict:
         for share, kind in ((0.02, "light"), (0.05, "medium"), (0.20, "heavy")):
             copy = f"a{i}-{kind}"
             body = "".join(_edited(words, share, vocabulary, rng))
-            docs[copy] = f"ข่าวประชาสัมพันธ์ฉบับที่ {rng.randrange(1000)}\n{body}\nแชร์ข่าวนี้ | พิมพ์"
+            docs[copy] = f"{header}{rng.randrange(1000)}\n{body}\n{footer}"
             (heavy if kind == "heavy" else positives).add(frozenset((f"a{i}", copy)))
-    # the copies of one article are duplicates of each other too
     positives |= {frozenset((f"a{i}-light", f"a{i}-medium")) for i in range(len(texts))}
-    predicted, _ = predicted_pairs(docs, "tha_Thai")
+    predicted, _ = predicted_pairs(docs, code)
     ignored = heavy | {frozenset((f"a{i}-heavy", f"a{i}-{k}")) for i in range(len(texts)) for k in ("light", "medium")}
     result = scores(positives, predicted, ignored=ignored)
     result["heavy_recall"] = len(heavy & predicted) / len(heavy)
-    result["articles"] = len(texts)
     return result
+
+
+def thai(articles: int = 60) -> dict:
+    """Real Thai government news (thai_prose) and edited copies."""
+    path = SHARED / "thai_prose" / "thaigov_news_sample.jsonl"
+    texts = [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").split("\n") if line]
+    texts = [t for t in texts if len(t) > 1500][:articles]
+    return edited_copies("tha_Thai", texts, "ข่าวประชาสัมพันธ์ฉบับที่ ", "แชร์ข่าวนี้ | พิมพ์")
+
+
+def japanese_edits(articles: int = 60, chars: int = 2000) -> dict:
+    """Passages of ~2,000 characters from the japanese_prose works (several per work) and edited copies."""
+    texts = []
+    for path in sorted((SHARED / "japanese_prose" / "utf8").glob("*.txt")):
+        body = path.read_text(encoding="utf-8").split("-------------------------------------------------------")[-1]
+        passage = ""
+        for line in (line.strip() for line in body.split("\n")):
+            passage += line + "\n" if line else ""
+            if len(passage) >= chars:
+                texts.append(passage.strip())
+                passage = ""
+    texts = texts[:: max(1, len(texts) // articles)][:articles]
+    return edited_copies("jpn_Jpan", texts, "ニュース配信 第", "この記事をシェアする | 印刷")
 
 
 def main() -> None:
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
-    results = {"eng": english(), "jpn": japanese(), "tha": thai()}
+    results = {"eng": english(), "jpn": japanese(), "jpn edited copies": japanese_edits(), "tha": thai()}
     for name, code in (("eng", "eng_Latn"), ("jpn", "jpn_Jpan"), ("tha", "tha_Thai")):
         d = get_language(code).dedup
         print(
@@ -166,7 +186,9 @@ def main() -> None:
     print(f"jpn Aozora edition pairs (Jaccard of the shingles, of raw character 3-grams, found): {jpn['per_pair']}")
     lemmas, characters = jpn["max_unrelated"]
     print(f"jpn most similar unrelated works: Jaccard {lemmas} (character 3-grams {characters})")
-    print(f"tha copies with 20% of words edited (not counted above), recall: {results['tha']['heavy_recall']:.2f}")
+    for name in ("jpn edited copies", "tha"):
+        heavy = results[name]["heavy_recall"]
+        print(f"{name}: copies with 20% of words edited (not counted above), recall: {heavy:.2f}")
     print(f"dedup_f1_min={min(r['f1'] for r in results.values()):.3f}")
 
 
