@@ -83,7 +83,8 @@ def _run_steps(steps: list[PipelineStep], rank: int, world_size: int) -> str:
 
 
 def _extract_task(config: RunConfig, world_size: int, indices: Iterator[int]) -> Iterator[tuple[int, str]]:
-    """Stage 1 for input file `index` of `world_size` (the reader's own sharding picks the file)."""
+    """Stage 1 for each input file index in `indices` (one per partition) of `world_size`; the reader's own
+    sharding picks the file."""
     for index in indices:
         attempt = _attempt_dir(config.output, "1_extract", index)
         steps = [
