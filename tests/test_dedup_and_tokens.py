@@ -73,8 +73,11 @@ def test_japanese_editions_in_old_and_new_orthography_leave_one(tmp_path):
 
 def test_japanese_shingles_ignore_inline_ruby_and_old_character_forms():
     japanese = get_language("jpn_Jpan")
-    today = "旧記によると、仏像や仏具を打砕いて、路ばたにつみ重ねたと言う。下人は門の下にいた。"
-    old = "舊記によると、佛像《ぶつざう》や佛具を打砕《うちくだ》いて、路ばたにつみ重ねたと云ふ。下人は門の下にゐた。"
+    today = "旧記によると、仏像や仏具を打砕いて、路ばたにつみ重ねたと言う。下人は門の下にいた。ＡＩの話だ。"
+    old = (
+        "舊記によると、佛像《ぶつざう》や佛具を打砕《うちくだ》いて、路ばたにつみ重ねたと云ふ。"
+        "下人は門の下にゐた。｜ＡＩ《エーアイ》の話だ。"
+    )
 
     assert shingles(old, japanese) == shingles(today, japanese)
     assert shingles(old, japanese) != shingles("羅生門の下で雨やみを待っていた。", japanese)

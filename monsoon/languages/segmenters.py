@@ -71,8 +71,9 @@ class ThaiWordTokenizer(_ChunkedSegmenter):
 
 
 _UNIDIC_LEMMA = 7  # index of the lemma (語彙素) in a UniDic feature row
-# A ruby reading written inline after its kanji, as Aozora Bunko and web-novel sites do: 羅生門《らしょうもん》
-_INLINE_RUBY = regex.compile(r"(?<=[\p{Han}々])《[\p{Hiragana}\p{Katakana}ー・／″＼]+》")
+# A ruby reading written inline, as Aozora Bunko and web-novel sites do: after kanji, 羅生門《らしょうもん》, or
+# after a base marked by ｜, ｜ＡＩ《エーアイ》
+_INLINE_RUBY = regex.compile(r"(?:(?<=[\p{Han}々])|(?<=｜[^｜《\n]{1,20}))《[\p{Hiragana}\p{Katakana}ー・／″＼]+》")
 
 
 class JapaneseWordTokenizer(_ChunkedSegmenter):
