@@ -10,9 +10,8 @@ The master, executors and their memory come from spark-submit; the pipeline, fro
 import argparse
 import sys
 
-from monsoon.accounting import format_table, unaccounted
+from monsoon.cli import run_on_spark
 from monsoon.config import load_run_config
-from monsoon.pipelines.spark import run_spark
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,9 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", metavar="DIR", help="output folder (s3a://, hdfs://, local); overrides `output`")
     args = parser.parse_args(argv)
     config = load_run_config(args.config, input=args.input, output=args.output)
-    accounting = run_spark(config)
-    print(format_table(accounting))
-    return 0 if unaccounted(accounting["total"]) == 0 else 2
+    return run_on_spark(config, master=None)  # the master is spark-submit's
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from monsoon.mix.commands import add_commands
+from monsoon.spark_session import add_engine_options
 
 DESCRIPTION = """\
 monsoon builds clean, deduplicated, token-counted pre-training corpora for Southeast-Asian languages and
@@ -85,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     }
     config = load_run_config(args.config, **overrides)
     if args.engine == "spark":
-        return _run_spark(config, args.master or "local[*]")
+        return run_on_spark(config, args.master)
     logs = Path(run_layout(config.output)["logs"])
     total_tasks = sum(executor.world_size for executor in build_executors(config))
     done = threading.Event()
@@ -114,7 +115,8 @@ def _report(accounting: dict, elapsed: float, output: str) -> int:
     return 0 if unaccounted(accounting["total"]) == 0 else 2
 
 
-def _run_spark(config, master: str | None) -> int:
+def run_on_spark(config, master: str | None) -> int:
+    """Run the job on Spark (`master=None`: the one spark-submit set) and print the accounting; the exit code."""
     from monsoon.pipelines.spark import run_spark
 
     started = time.monotonic()
@@ -173,17 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="tasks the input files are split into (more tasks than files idles); overrides `tasks`",
     )
-    run.add_argument(
-        "--engine",
-        choices=["local", "spark"],
-        default="local",
-        help="local: datatrove's local executor (default); spark: the same steps in Spark tasks",
-    )
-    run.add_argument(
-        "--master",
-        metavar="URL",
-        help="Spark master for --engine spark, e.g. local[2] (default: local[*]; under spark-submit use jobs/)",
-    )
+    add_engine_options(run, "the same steps in Spark tasks (under spark-submit, use jobs/spark_run.py)")
     run.set_defaults(handler=cmd_run)
     lid = commands.add_parser(
         "lid",

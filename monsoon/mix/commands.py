@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from monsoon.spark_session import add_engine_options
+
 MIX_EPILOG = """\
 mix table (YAML; or a Markdown / CSV table with SEA-LION's columns, chosen by the file suffix):
   name: my-mix
@@ -162,10 +164,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--to", metavar="SHARDS_DIR", required=True, help="folder for the shards and manifest")
     build.add_argument("--tokens-per-shard", type=int, metavar="N", help="overrides the table's tokens_per_shard")
     build.add_argument("--seed", type=int, metavar="N", help="overrides the table's seed")
-    build.add_argument("--engine", choices=("local", "spark"), default="local", help="default: local")
-    build.add_argument(
-        "--master", default="local[*]", metavar="URL", help="Spark master for --engine spark (default: local[*])"
-    )
+    add_engine_options(build, "the same decisions as Spark operations, shards written by the executors")
     build.set_defaults(handler=cmd_mix_build)
 
     audit = subparsers.add_parser(

@@ -31,7 +31,7 @@ from monsoon.mix.build import (
 )
 from monsoon.mix.plan import common_tokenizer
 from monsoon.mix.table import MixError, MixTable
-from monsoon.spark_session import spark_session
+from monsoon.spark_session import LOCAL_MASTER, spark_session
 from monsoon.stages.writer import corpus_schema
 
 _BUCKET_HEX = 2
@@ -61,7 +61,7 @@ def _shard_writer(shards_dir: str, tokenizer: str):
 
 
 def build_spark(
-    table: MixTable, out_dir: Path, shards_dir: Path, tokens_per_shard: int, seed: int, master: str = "local[*]"
+    table: MixTable, out_dir: Path, shards_dir: Path, tokens_per_shard: int, seed: int, master: str = LOCAL_MASTER
 ) -> dict:
     """Build the shards with Spark; returns the same manifest as build_local."""
     from pyspark.sql import Window
