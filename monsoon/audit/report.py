@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from monsoon.accounting import UNDETERMINED, unaccounted
 from monsoon.audit import plots
 from monsoon.audit.funnel import language_funnel, stage_of, total_funnel
-from monsoon.mix.build import MANIFEST, TOLERANCE
+from monsoon.mix.build import MANIFEST, TOLERANCE, tokens_by_source
 from monsoon.mix.plan import plan_table
 from monsoon.mix.table import human, load_table
 
@@ -232,11 +232,7 @@ def _shard_problem(path: Path, shard: dict) -> str | None:
     if hashlib.sha256(path.read_bytes()).hexdigest() != shard["sha256"]:
         return "sha256 differs from the manifest"
     table = pq.read_table(path, columns=["mix_source", "token_count"])
-    counted = {
-        g["mix_source"]: g["token_count_sum"]
-        for g in table.group_by("mix_source").aggregate([("token_count", "sum")]).to_pylist()
-    }
-    if table.num_rows != shard["docs"] or counted != shard["tokens_by_source"]:
+    if table.num_rows != shard["docs"] or tokens_by_source(table) != shard["tokens_by_source"]:
         return "documents or tokens per source differ from the manifest"
     return None
 

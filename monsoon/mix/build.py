@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from monsoon.mix.plan import common_tokenizer, read_batches, source_files
+from monsoon.mix.plan import common_tokenizer, read_batches, shortfall, source_files
 from monsoon.mix.table import MixError, MixRow, MixTable, human
 from monsoon.stages.writer import corpus_schema
 
@@ -99,9 +99,7 @@ def write_shard(table: pa.Table, path: Path, schema: pa.Schema) -> dict:
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table, tmp, compression="zstd")
     os.replace(tmp, path)
-    by_source: dict[str, int] = {}
-    for group in table.group_by("mix_source").aggregate([("token_count", "sum")]).to_pylist():
-        by_source[group["mix_source"]] = group["token_count_sum"]
+    by_source = tokens_by_source(table)
     return {
         "file": path.name,
         "docs": table.num_rows,
@@ -109,6 +107,12 @@ def write_shard(table: pa.Table, path: Path, schema: pa.Schema) -> dict:
         "tokens_by_source": dict(sorted(by_source.items())),
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
     }
+
+
+def tokens_by_source(table: pa.Table) -> dict[str, int]:
+    """A shard's tokens per mix row (`mix_source`)."""
+    groups = table.group_by("mix_source").aggregate([("token_count", "sum")]).to_pylist()
+    return {group["mix_source"]: group["token_count_sum"] for group in groups}
 
 
 def source_entry(
@@ -126,7 +130,7 @@ def source_entry(
         "unique_tokens": taken[1],
         "docs": out[0],
         "tokens": out[1],
-        "short_tokens": max(0, wanted - available) if wanted is not None else 0,
+        "short_tokens": shortfall(wanted, available),
     }
 
 

@@ -19,8 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from monsoon.mix.table import MixError, MixRow, MixTable, human
-
-TOKENIZER_KEY = b"monsoon.tokenizer"
+from monsoon.stages.writer import TOKENIZER_KEY
 
 
 def source_files(row: MixRow, out_dir: Path) -> list[Path]:
@@ -56,8 +55,8 @@ def file_tokenizers(files: list[Path]) -> set[str]:
     names = set()
     for path in files:
         metadata = pq.read_schema(path).metadata or {}
-        if TOKENIZER_KEY in metadata:
-            names.add(metadata[TOKENIZER_KEY].decode())
+        if TOKENIZER_KEY.encode() in metadata:
+            names.add(metadata[TOKENIZER_KEY.encode()].decode())
     return names
 
 
@@ -71,6 +70,11 @@ def common_tokenizer(table: MixTable, files_by_row: list[list[Path]]) -> str:
     return names.pop() if names else "unknown"
 
 
+def shortfall(wanted: int | None, available: int) -> int:
+    """Tokens a row asks beyond what its source holds (0 when it asks for all of it)."""
+    return max(0, wanted - available) if wanted is not None else 0
+
+
 @dataclass
 class RowPlan:
     row: MixRow
@@ -82,7 +86,7 @@ class RowPlan:
 
     @property
     def short(self) -> int:
-        return max(0, self.wanted - self.available) if self.wanted is not None else 0
+        return shortfall(self.wanted, self.available)
 
     @property
     def unique(self) -> int:

@@ -11,6 +11,7 @@ Only per-row and per-bucket sums come back to the driver.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -81,9 +82,13 @@ def build_spark(
         return frame.select(*keep).withColumn("_row", F.lit(index))
 
     mapped = [i for i, files in enumerate(files_by_row) if files]
-    docs = documents(mapped[0], ["id", "token_count"])
-    for index in mapped[1:]:
-        docs = docs.unionByName(documents(index, ["id", "token_count"]))
+
+    def every_row(columns: list[str] | None):
+        """The documents of every row with source files (`columns` only, or the corpus columns)."""
+        frames = [documents(index, columns) for index in mapped]
+        return functools.reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
+
+    docs = every_row(["id", "token_count"])
     # 1. per row: the documents taken (a prefix in doc_key order) and their copies
     wanted = {i: None if row.unique is None else table.tokens(row.unique) for i, row in enumerate(table.rows)}
     params = spark.createDataFrame(
@@ -162,10 +167,7 @@ def build_spark(
         )
 
         # 3. join the documents' columns back and let the executors write their shards
-        full = documents(mapped[0], None)
-        for index in mapped[1:]:
-            full = full.unionByName(documents(index, None), allowMissingColumns=True)
-        rows = full.join(placed, ["_row", "id"]).repartitionByRange(n_shards, "_shard")
+        rows = every_row(None).join(placed, ["_row", "id"]).repartitionByRange(n_shards, "_shard")
         written = rows.mapInArrow(_shard_writer(str(shards_dir), tokenizer), "shard long, entry string").collect()
         entries = {r["shard"]: json.loads(r["entry"]) for r in written}
     schema = shard_schema(tokenizer)

@@ -12,6 +12,7 @@ from datatrove.pipeline.writers.parquet import ParquetWriter
 from monsoon.accounting import count_kept
 
 SCHEMA_VERSION = "1"
+TOKENIZER_KEY = "monsoon.tokenizer"  # file metadata: the tokenizer the token counts come from
 _METADATA_COLUMNS = [
     ("url", pa.string()),
     ("language", pa.string()),
@@ -30,7 +31,7 @@ _BANDS = ("minhash_bands", pa.list_(pa.int64()))
 
 def corpus_schema(tokenizer: str, with_bands: bool = False) -> pa.Schema:
     fields = [("id", pa.string()), ("text", pa.string()), *_METADATA_COLUMNS, *([_BANDS] if with_bands else [])]
-    return pa.schema(fields, metadata={"monsoon.schema_version": SCHEMA_VERSION, "monsoon.tokenizer": tokenizer})
+    return pa.schema(fields, metadata={"monsoon.schema_version": SCHEMA_VERSION, TOKENIZER_KEY: tokenizer})
 
 
 def document_row(doc: Document, schema: pa.Schema) -> dict:
