@@ -125,9 +125,11 @@ def _nearest(indices: list[int], values: list[float], threshold: float, texts: l
     return [{"value": values[i], "text": texts[i][:SNIPPET_CHARS]} for i in closest]
 
 
-def summarise(texts: list[str], rows: list[dict[str, float]], bounds: list[Bound]) -> list[dict]:
-    """Per bound: removed alone, removed in sequence (first bound broken), and the nearest kept/dropped docs."""
-    first = [first_broken(row, bounds) for row in rows]
+def summarise(
+    texts: list[str], rows: list[dict[str, float]], bounds: list[Bound], first: list[Bound | None]
+) -> list[dict]:
+    """Per bound: removed alone, removed in sequence (`first`: each document's first bound broken), and the
+    nearest kept/dropped docs."""
     summary = []
     for bound in bounds:
         column = f"{bound.family}.{bound.signal}"
@@ -242,7 +244,8 @@ def tune(code: str, sample: Path, overrides: list[str], output: Path) -> tuple[s
         raise ValueError(f"no {code} documents in {sample}")
     rows = signal_table(texts, language)
     bounds = bounds_of(language)
-    summary = summarise(texts, rows, bounds)
-    kept = sum(first_broken(row, bounds) is None for row in rows)
+    first = [first_broken(row, bounds) for row in rows]
+    summary = summarise(texts, rows, bounds, first)
+    kept = first.count(None)
     report = write_report(language, sample, overrides, summary, kept, len(texts), output)
     return format_summary(language, len(texts), summary, kept), report
