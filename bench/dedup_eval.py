@@ -27,6 +27,7 @@ import random
 from pathlib import Path
 
 import regex
+from metrics import prf
 
 from monsoon.dedup.local import clusters
 from monsoon.dedup.signatures import band_hashes, shingles
@@ -56,9 +57,7 @@ def jaccard(a: set, b: set) -> float:
 def scores(positives: set, predicted: set, ignored: set = frozenset()) -> dict:
     predicted = predicted - ignored
     hits = len(positives & predicted)
-    precision = hits / len(predicted) if predicted else 1.0
-    recall = hits / len(positives) if positives else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    precision, recall, f1 = prf(hits, len(predicted), len(positives), empty=1.0)
     return {"pairs": len(positives), "predicted": len(predicted), "precision": precision, "recall": recall, "f1": f1}
 
 

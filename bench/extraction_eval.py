@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from metrics import prf
 from trafilatura.meta import reset_caches
 
 from monsoon.stages.charset import decode_html
@@ -35,12 +36,6 @@ _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|[^\s\u3040-\u30f
 
 def tokens(text: str) -> Counter:
     return Counter(_TOKEN.findall(text or ""))
-
-
-def prf(hits: int, predicted: int, gold: int) -> tuple[float, float, float]:
-    precision = hits / predicted if predicted else 0.0
-    recall = hits / gold if gold else 0.0
-    return precision, recall, (2 * precision * recall / (precision + recall) if precision + recall else 0.0)
 
 
 def gold_body_sets() -> dict[str, list[tuple[str, str]]]:

@@ -12,6 +12,8 @@ import csv
 from collections import Counter
 from pathlib import Path
 
+from metrics import prf
+
 from monsoon.languages import FIRST_TIER, SECOND_TIER
 from monsoon.stages.lid import predict
 
@@ -27,12 +29,7 @@ def evaluate(path: Path, model: str) -> tuple[dict[str, tuple[float, float, floa
         gold[row["lang"]] += 1
         predicted[label] += 1
         hits[label] += label == row["lang"]
-    scores = {}
-    for code in (*FIRST_TIER, *SECOND_TIER):
-        precision = hits[code] / predicted[code] if predicted[code] else 0.0
-        recall = hits[code] / gold[code] if gold[code] else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        scores[code] = (precision, recall, f1)
+    scores = {code: prf(hits[code], predicted[code], gold[code]) for code in (*FIRST_TIER, *SECOND_TIER)}
     return scores, sum(scores[code][2] for code in FIRST_TIER) / len(FIRST_TIER)
 
 

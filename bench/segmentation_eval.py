@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from metrics import prf
+
 from monsoon.languages import get_language
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -70,13 +72,13 @@ def evaluate(code: str, sentences: list[tuple[str, list[str]]]) -> dict:
         hits += len(gold_b & predicted_b)
         predicted_total += len(predicted_b)
         gold_total += len(gold_b)
-    precision, recall = hits / predicted_total, hits / gold_total
+    precision, recall, f1 = prf(hits, predicted_total, gold_total)
     return {
         "sentences": len(sentences) - skipped,
         "skipped": skipped,
         "precision": precision,
         "recall": recall,
-        "f1": 2 * precision * recall / (precision + recall),
+        "f1": f1,
         "chars_per_s": chars / seconds,
     }
 
