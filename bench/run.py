@@ -96,7 +96,8 @@ def run_monsoon(input_dir: Path, work: Path, prelid: bool = True) -> dict:
     import pyarrow.parquet as pq
 
     from monsoon.config import PreLidConfig, RunConfig
-    from monsoon.pipelines.local import run_layout, run_local
+    from monsoon.pipelines.layout import RunLayout
+    from monsoon.pipelines.local import run_local
 
     config = RunConfig(
         input=str(input_dir),
@@ -109,11 +110,11 @@ def run_monsoon(input_dir: Path, work: Path, prelid: bool = True) -> dict:
     started = time.perf_counter()
     accounting = run_local(config)
     elapsed = time.perf_counter() - started
-    intermediate = Path(run_layout(str(work))["intermediate"])
+    intermediate = Path(RunLayout.of(config).intermediate)
     kept = sorted(
         i for p in intermediate.glob("*/*.parquet") for i in pq.read_table(p, columns=["id"])["id"].to_pylist()
     )
-    logs = Path(run_layout(str(work))["logs"])
+    logs = Path(RunLayout.of(config).logs)
     return {
         "seconds": elapsed,
         "read": accounting["total"]["read"],

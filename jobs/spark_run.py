@@ -10,7 +10,7 @@ The master, executors and their memory come from spark-submit; the pipeline, fro
 import argparse
 import sys
 
-from monsoon.cli import run_on_spark
+from monsoon.cli import add_restart_option, run_on_spark
 from monsoon.config import load_run_config
 
 
@@ -19,9 +19,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("config", metavar="CONFIG", help="run config (YAML), read on the driver")
     parser.add_argument("--input", metavar="PATH_OR_GLOB", help="WARC files (s3a://, hdfs://, local); overrides input")
     parser.add_argument("--output", metavar="DIR", help="output folder (s3a://, hdfs://, local); overrides `output`")
+    add_restart_option(parser)
     args = parser.parse_args(argv)
     config = load_run_config(args.config, input=args.input, output=args.output)
-    return run_on_spark(config, master=None)  # the master is spark-submit's
+    return run_on_spark(config, master=None, restart=args.restart)  # the master is spark-submit's
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from pathlib import Path
 
 from datatrove.data import Document
+from datatrove.io import DataFolder
 from datatrove.pipeline.base import PipelineStep
 
 UNDETERMINED = "und"  # documents that leave the pipeline before language identification
@@ -71,11 +71,6 @@ def _stat_total(value) -> int:
     return int(value["total"] if isinstance(value, dict) else value)
 
 
-def merge_stats_files(stats_files: Iterable[Path]) -> dict:
-    """Merge outcome counters from datatrove per-rank stats files into the accounting contract."""
-    return merge_stats(json.loads(Path(path).read_text()) for path in stats_files)
-
-
 def merge_stats(ranks: Iterable[list[dict]]) -> dict:
     """Merge outcome counters from datatrove per-rank stats (each a list of per-step dicts, as in the stats
     files) into the accounting contract."""
@@ -103,9 +98,9 @@ def merge_stats(ranks: Iterable[list[dict]]) -> dict:
     return {"total": total, "languages": dict(sorted(languages.items()))}
 
 
-def collect(logging_root: Path) -> dict:
-    """Accounting for a whole run: every stage's per-rank stats under `logging_root`."""
-    return merge_stats_files(sorted(Path(logging_root).glob("*/stats/*.json")))
+def collect(logs: DataFolder) -> dict:
+    """Accounting for a whole run: every stage's per-rank stats files (`<stage>/stats/NNNNN.json`) under `logs`."""
+    return merge_stats(json.loads(logs.read_text(path)) for path in logs.list_files(glob_pattern="*/stats/*.json"))
 
 
 def unaccounted(bucket: dict) -> int:

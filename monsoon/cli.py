@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import os
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -31,10 +32,13 @@ output layout:
   OUTPUT/accounting.json             read = kept + dropped + errored, in total and per language
   OUTPUT/_work/                      intermediate files and datatrove logs (logs/*/logs/task_*.log)
 
-Re-running the same command resumes: finished tasks are skipped (datatrove completion markers).
+Re-running the same job resumes, with either engine: finished tasks are skipped (datatrove completion markers).
+The job is its input files and every setting that changes the output (config values but workers, the language
+files' contents, LID model and tokenizer names; OUTPUT/_work/job.json): a run of another job in OUTPUT is
+refused, naming what changed, unless --restart is given, which removes the earlier run's files and starts over.
+A run that reads or keeps no document exits with status 1.
 With --engine spark: one Spark task per input file, then one per extract task for the write; `tasks` and
-`workers` do not apply; Spark retries failed tasks, and a re-run extracts only the files no earlier run of the
-same job finished (clusters and final files are rebuilt; other inputs or settings start over).
+`workers` do not apply; Spark retries failed tasks.
 
 examples:
   monsoon run configs/sample.yaml --output out/sample --workers 2
@@ -43,22 +47,29 @@ examples:
 """
 
 
-def _progress(logs_dir: Path, total_tasks: int, done: threading.Event, stream) -> None:
+def _progress(layout, total_tasks: int, done: threading.Event, stream) -> None:
     """A task-level progress bar fed by datatrove's completion markers."""
     from tqdm import tqdm
 
+    def finished() -> int:
+        return len(layout.folder("_work", "logs").glob("*/completions/*"))
+
     with tqdm(total=total_tasks, desc="monsoon run", unit="task", file=stream, dynamic_ncols=True) as bar:
-        while not done.wait(0.5):
-            finished = len(list(logs_dir.glob("*/completions/*")))
-            bar.update(finished - bar.n)
-        bar.update(len(list(logs_dir.glob("*/completions/*"))) - bar.n)
+        while not done.wait(0.5 if layout.is_local else 5):
+            bar.update(finished() - bar.n)
+        bar.update(finished() - bar.n)
 
 
 @contextlib.contextmanager
-def _quiet_stderr(log_path: Path) -> Iterator[object]:
-    """Send the datatrove workers' console logging (fd 2, inherited by forked workers) to a file; yield a
-    stream to the real terminal for the progress bar."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+def _quiet_stderr(layout) -> Iterator[object]:
+    """Send the datatrove workers' console logging (fd 2, inherited by forked workers) to
+    `_work/logs/console.log` (for a remote output: a local file, uploaded at the end); yield a stream to the real
+    terminal for the progress bar."""
+    if layout.is_local:
+        log_path = Path(layout.local_path("_work", "logs", "console.log"))
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        log_path = Path(tempfile.mkstemp(prefix="monsoon-console-", suffix=".log")[1])
     sys.stderr.flush()
     saved = os.dup(2)
     terminal = os.fdopen(os.dup(saved), "w")
@@ -72,11 +83,16 @@ def _quiet_stderr(log_path: Path) -> Iterator[object]:
             os.close(saved)
             terminal.flush()
             terminal.close()
+    if not layout.is_local:
+        with layout.root.open("_work/logs/console.log", "ab") as remote:
+            remote.write(log_path.read_bytes())
+        log_path.unlink()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from monsoon.config import load_run_config
-    from monsoon.pipelines.local import build_executors, run_layout, run_local
+    from monsoon.pipelines.layout import JobChanged
+    from monsoon.pipelines.local import build_executors, prepare, run_prepared
 
     overrides = {
         "input": args.input,
@@ -86,42 +102,63 @@ def cmd_run(args: argparse.Namespace) -> int:
     }
     config = load_run_config(args.config, **overrides)
     if args.engine == "spark":
-        return run_on_spark(config, args.master)
-    logs = Path(run_layout(config.output)["logs"])
-    total_tasks = sum(executor.world_size for executor in build_executors(config))
+        return run_on_spark(config, args.master, args.restart)
+    try:
+        layout = prepare(config, restart=args.restart)
+    except (JobChanged, FileNotFoundError) as error:
+        print(f"monsoon run: {error}", file=sys.stderr)
+        return 1
+    total_tasks = sum(executor.world_size for executor in build_executors(config, layout))
     done = threading.Event()
-    with _quiet_stderr(logs / "console.log") as terminal:
-        bar = threading.Thread(target=_progress, args=(logs, total_tasks, done, terminal), daemon=True)
+    with _quiet_stderr(layout) as terminal:
+        bar = threading.Thread(target=_progress, args=(layout, total_tasks, done, terminal), daemon=True)
         bar.start()
         started = time.monotonic()
         try:
-            accounting = run_local(config)
+            accounting = run_prepared(config, layout)
         except Exception as error:
             done.set()
             bar.join()
-            print(f"monsoon run failed: {error}\nsee {logs / 'console.log'} and {logs}/*/logs/", file=terminal)
+            logs = layout.logs
+            print(f"monsoon run failed: {error}\nsee {logs}/console.log and {logs}/*/logs/", file=terminal)
             return 1
         done.set()
         bar.join()
-    return _report(accounting, time.monotonic() - started, config.output)
+    return _report(accounting, time.monotonic() - started, config)
 
 
-def _report(accounting: dict, elapsed: float, output: str) -> int:
+def _report(accounting: dict, elapsed: float, config) -> int:
+    """Print the accounting table; the exit code: 1 when the run wrote no document, 2 when a document read is
+    not accounted for."""
     from monsoon.accounting import format_table, unaccounted
 
-    read = accounting["total"]["read"]
+    read, kept = accounting["total"]["read"], accounting["total"]["kept"]
     print(format_table(accounting))
-    print(f"\n{read} documents in {elapsed:.1f} s ({read / elapsed:.1f} docs/s); output: {output}")
+    print(f"\n{read} documents in {elapsed:.1f} s ({read / elapsed:.1f} docs/s); output: {config.output}")
+    if read == 0:
+        print(f"monsoon run: no document was read from {config.input}", file=sys.stderr)
+        return 1
+    if kept == 0:
+        print(
+            f"monsoon run: none of the {read} documents read was kept: nothing written to {config.output}",
+            file=sys.stderr,
+        )
+        return 1
     return 0 if unaccounted(accounting["total"]) == 0 else 2
 
 
-def run_on_spark(config, master: str | None) -> int:
+def run_on_spark(config, master: str | None, restart: bool = False) -> int:
     """Run the job on Spark (`master=None`: the one spark-submit set) and print the accounting; the exit code."""
+    from monsoon.pipelines.layout import JobChanged
     from monsoon.pipelines.spark import run_spark
 
     started = time.monotonic()
-    accounting = run_spark(config, master)
-    return _report(accounting, time.monotonic() - started, config.output)
+    try:
+        accounting = run_spark(config, master, restart=restart)
+    except (JobChanged, FileNotFoundError) as error:
+        print(f"monsoon run: {error}", file=sys.stderr)
+        return 1
+    return _report(accounting, time.monotonic() - started, config)
 
 
 def cmd_lid(args: argparse.Namespace) -> int:
@@ -147,6 +184,15 @@ def cmd_tune(args: argparse.Namespace) -> int:
     print(summary)
     print(f"\nreport: {report} (sweeps: {report.parent / 'sweeps.png'})")
     return 0
+
+
+def add_restart_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="start over: remove the files of an earlier run in OUTPUT, even of another job (without it, the same"
+        " job resumes and another job is refused)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -175,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="tasks the input files are split into (more tasks than files idles); overrides `tasks`",
     )
+    add_restart_option(run)
     add_engine_options(run, "the same steps in Spark tasks (under spark-submit, use jobs/spark_run.py)")
     run.set_defaults(handler=cmd_run)
     lid = commands.add_parser(

@@ -92,16 +92,10 @@ def read_sample(path: Path, language: Language) -> Iterator[str]:
 
 def _texts_from_warcs(path: Path, language: Language) -> Iterator[str]:
     from monsoon.config import RunConfig
-    from monsoon.pipelines.extract import document_steps, pipe, warc_reader
-    from monsoon.stages.quality import QualityFilter
+    from monsoon.pipelines.plan import identification_steps, pipe, warc_reader
 
     config = RunConfig(input=str(path), output=str(path), languages=[language.code])
-    steps = [warc_reader(config)]
-    for step in document_steps(config):
-        if isinstance(step, QualityFilter):
-            break
-        steps.append(step)
-    for doc in pipe(steps):
+    for doc in pipe([warc_reader(config), *identification_steps(config)]):
         yield doc.text
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -81,16 +82,21 @@ def test_spark_output_has_the_local_layout_and_schema(both_engines):
     assert not (spark_out / "_work" / "attempts").exists()  # every attempt folder was moved into place
 
 
-def test_a_second_spark_run_replaces_the_first(both_engines, spark, tmp_path):
+def test_a_second_run_of_the_same_job_resumes_and_another_job_is_refused(both_engines, spark):
+    from monsoon.pipelines.layout import JobChanged
     from monsoon.pipelines.spark import run_spark
 
-    (_, spark_out) = both_engines["spark"]
+    (local_accounting, _), (_, spark_out) = both_engines["local"], both_engines["spark"]
     first = {p.relative_to(spark_out): p.read_bytes() for p in spark_out.glob("*/*.parquet")}
     config = load_run_config(SAMPLE_CONFIG, output=str(spark_out), input=str(REPO / "sample" / "warc"))
-    run_spark(config, "local[2]")
+    assert run_spark(config, "local[2]") == local_accounting
     again = {p.relative_to(spark_out): p.read_bytes() for p in spark_out.glob("*/*.parquet")}
-    assert again.keys() == first.keys()
-    assert {k: corpus_rows(v) for k, v in again.items()} == {k: corpus_rows(v) for k, v in first.items()}
+    assert again == first  # every rank was finished: nothing rewritten
+
+    config.reader.max_html_bytes = 1000
+    with pytest.raises(JobChanged, match=r"reader.max_html_bytes \(2000000 -> 1000\) changed"):
+        run_spark(config, "local[2]")
+    assert {p.relative_to(spark_out): p.read_bytes() for p in spark_out.glob("*/*.parquet")} == first
 
 
 def test_a_rerun_extracts_only_the_files_an_interrupted_run_left(both_engines):
@@ -98,10 +104,13 @@ def test_a_rerun_extracts_only_the_files_an_interrupted_run_left(both_engines):
 
     (local_accounting, local_out), (_, spark_out) = both_engines["local"], both_engines["spark"]
     work = spark_out / "_work"
-    # as if the job died while extract task 2 was writing: no stats for it, no clusters, no final files
+    # as if the job died while extract task 2 was writing: no completion or stats for it, no clusters, no final files
+    (work / "logs" / "1_extract" / "completions" / "00002").unlink()
     (work / "logs" / "1_extract" / "stats" / "00002.json").unlink()
     for path in [*spark_out.glob("*/*.parquet"), spark_out / "accounting.json"]:
         path.unlink()
+    for folder in (work / "clusters", work / "logs" / "2_clusters", work / "logs" / "3_write"):
+        shutil.rmtree(folder)
     intermediate = sorted((work / "intermediate").glob("*/*.parquet"))
     before = {path: path.stat().st_mtime_ns for path in intermediate}
 
@@ -115,14 +124,8 @@ def test_a_rerun_extracts_only_the_files_an_interrupted_run_left(both_engines):
     assert corpus(spark_out) == corpus(local_out)
 
 
-def corpus_rows(data: bytes) -> list[dict]:
-    import io
-
-    return pq.read_table(io.BytesIO(data)).to_pylist()
-
-
 def test_moving_an_attempt_replaces_the_files_of_an_earlier_attempt(tmp_path):
-    from monsoon.pipelines.spark import _move_tree
+    from monsoon.pipelines.spark import move_tree
 
     target = tmp_path / "out"
     (target / "tha_Thai").mkdir(parents=True)
@@ -130,7 +133,7 @@ def test_moving_an_attempt_replaces_the_files_of_an_earlier_attempt(tmp_path):
     attempt = tmp_path / "attempt-1"
     (attempt / "tha_Thai").mkdir(parents=True)
     (attempt / "tha_Thai" / "00003.parquet").write_text("retried")
-    _move_tree(str(attempt), str(target))
+    move_tree(str(attempt), str(target))
     assert [p.read_text() for p in target.glob("*/*")] == ["retried"]
     assert not attempt.exists()
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 from datatrove.data import DocumentsPipeline
+from datatrove.io import DataFolderLike, get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
-CLUSTER_SCHEMA = pa.schema([("id", pa.string()), ("cluster_id", pa.string()), ("cluster_size", pa.int64())])
+from monsoon.stages.near_duplicates import write_cluster_file
+from monsoon.stages.writer import rank_of_file
 
 
 def clusters(docs: Iterable[tuple[str, list[int]]]) -> dict[str, tuple[str, int]]:
@@ -41,28 +41,36 @@ def clusters(docs: Iterable[tuple[str, list[int]]]) -> dict[str, tuple[str, int]
 
 class MinhashClusters(PipelineStep):
     """Cross-document step: for each language given to this rank, read the (id, bands) of every kept document
-    from the intermediate parquet and write `<clusters_dir>/<language>.parquet` (id, cluster_id, cluster_size)."""
+    from the intermediate parquet and write the cluster files of each documents rank that holds some
+    (stages/near_duplicates.py)."""
 
     name = "🫂 MinHash clusters"
 
-    def __init__(self, intermediate_dir: str, clusters_dir: str, languages: list[str]):
+    def __init__(self, intermediate_dir: DataFolderLike, clusters_dir: DataFolderLike, languages: list[str]):
         super().__init__()
         self.intermediate_dir = intermediate_dir
         self.clusters_dir = clusters_dir
         self.languages = sorted(languages)
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        intermediate = get_datafolder(self.intermediate_dir)
         for language in self.languages[rank::world_size]:
-            files = sorted(Path(self.intermediate_dir, language).glob("*.parquet"))
+            files = intermediate.list_files(glob_pattern=f"{language}/*.parquet")
+            ranks_of: dict[str, set[int]] = {}  # document id -> the documents ranks whose files hold it
+            bands = []
             with self.track_time():
-                found = clusters(
-                    (row["id"], row["minhash_bands"])
-                    for path in files
-                    for row in pq.read_table(path, columns=["id", "minhash_bands"]).to_pylist()
-                )
+                for path in files:
+                    with intermediate.open(path, "rb") as file:
+                        table = pq.read_table(file, columns=["id", "minhash_bands"]).to_pydict()
+                    for doc_id in table["id"]:
+                        ranks_of.setdefault(doc_id, set()).add(rank_of_file(path))
+                    bands += zip(table["id"], table["minhash_bands"], strict=True)
+                found = clusters(bands)
             self.stat_update("clustered_docs", value=len(found))
-            rows = sorted((doc_id, rep, size) for doc_id, (rep, size) in found.items())
-            table = pa.table(list(zip(*rows, strict=True)) if rows else [[], [], []], schema=CLUSTER_SCHEMA)
-            Path(self.clusters_dir).mkdir(parents=True, exist_ok=True)
-            pq.write_table(table, Path(self.clusters_dir, f"{language}.parquet"))
+            by_rank: dict[int, list[tuple[str, str, int]]] = {rank_of_file(path): [] for path in files}
+            for doc_id, (representative, size) in found.items():
+                for documents_rank in ranks_of[doc_id]:
+                    by_rank[documents_rank].append((doc_id, representative, size))
+            for documents_rank, rows in sorted(by_rank.items()):
+                write_cluster_file(self.clusters_dir, language, documents_rank, rows)
         yield from ()

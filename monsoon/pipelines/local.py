@@ -1,80 +1,55 @@
-"""The local engine: three datatrove LocalPipelineExecutor jobs, each resumable through its logging dir.
-
-1. extract  (config.tasks ranks): WARC -> ... -> intermediate parquet per language, with MinHash bands
-2. clusters (one rank per language): near-duplicate clusters from the bands
-3. write    (config.tasks ranks): intermediate -> drop non-representatives -> output parquet
-"""
+"""The local engine: one datatrove LocalPipelineExecutor per stage of the plan (pipelines/plan.py), each resumable
+through its logging dir (datatrove's completion markers), all paths from the run's layout (local or URI)."""
 
 from __future__ import annotations
-
-import json
-import os
-from functools import partial
-from pathlib import Path
 
 from datatrove.executor import LocalPipelineExecutor
 
 from monsoon.accounting import collect
 from monsoon.config import RunConfig
-from monsoon.dedup.local import MinhashClusters
-from monsoon.pipelines.extract import extract_pipeline
+from monsoon.pipelines import plan
+from monsoon.pipelines.layout import RunLayout, input_files, job_fingerprint, start_or_resume
 from monsoon.processes import forked_children_die_with_parent
-from monsoon.stages.near_duplicates import NearDuplicateFilter, cluster_table
-from monsoon.stages.writer import CorpusWriter, intermediate_reader
 
 
-def run_layout(output: str) -> dict[str, str]:
-    """Where a run keeps its parts, all under the output folder."""
-    work = os.path.join(output, "_work")
-    return {
-        "intermediate": os.path.join(work, "intermediate"),
-        "clusters": os.path.join(work, "clusters"),
-        "logs": os.path.join(work, "logs"),
-    }
+def build_executors(config: RunConfig, layout: RunLayout) -> list[LocalPipelineExecutor]:
+    """documents, clusters (with dedup), write: in order."""
 
+    def executor(stage: str, steps: list, tasks: int) -> LocalPipelineExecutor:
+        return LocalPipelineExecutor(steps, tasks=tasks, workers=config.workers, logging_dir=layout.stage_logs(stage))
 
-def build_executors(config: RunConfig) -> list[LocalPipelineExecutor]:
-    layout = run_layout(config.output)
-    extract = LocalPipelineExecutor(
-        extract_pipeline(config, layout["intermediate"]),
-        tasks=config.tasks,
-        workers=config.workers,
-        logging_dir=os.path.join(layout["logs"], "1_extract"),
-    )
-    executors = [extract]
-    write_steps = [intermediate_reader(layout["intermediate"])]
+    executors = [executor(plan.DOCUMENTS, plan.documents_stage(config, layout.intermediate), config.tasks)]
     if config.dedup.enabled:
-        executors.append(
-            LocalPipelineExecutor(
-                [MinhashClusters(layout["intermediate"], layout["clusters"], config.languages)],
-                tasks=len(config.languages),
-                workers=config.workers,
-                logging_dir=os.path.join(layout["logs"], "2_clusters"),
-            )
-        )
-        write_steps.append(NearDuplicateFilter(partial(cluster_table, layout["clusters"])))
-    write_steps.append(CorpusWriter(config.output, tokenizer=config.tokenizer, final=True))
-    executors.append(
-        LocalPipelineExecutor(
-            write_steps,
-            tasks=config.tasks,
-            workers=config.workers,
-            logging_dir=os.path.join(layout["logs"], "3_write"),
-        )
-    )
+        executors.append(executor(plan.CLUSTERS, plan.clusters_stage(config, layout), len(config.languages)))
+    executors.append(executor(plan.WRITE, plan.write_stage(config, layout, layout.output), config.tasks))
     return executors
 
 
-def run_local(config: RunConfig) -> dict:
-    """Run (or resume) the whole job; returns the accounting, also written to `<output>/accounting.json`.
+def prepare(config: RunConfig, restart: bool = False) -> RunLayout:
+    """List the inputs and make the output folder ready for the job: the same job's earlier run resumes (its
+    finished ranks are skipped), another job's raises JobChanged unless `restart` (pipelines/layout.py)."""
+    layout = RunLayout.of(config)
+    _, inputs = input_files(config)
+    start_or_resume(layout, job_fingerprint(config, inputs, "local", config.tasks), restart)
+    return layout
 
-    The jobs run one after the other (a failed rank raises), so no job starts on a predecessor's partial output."""
+
+def run_prepared(config: RunConfig, layout: RunLayout) -> dict:
+    """Run the stages of a prepared job; returns the accounting, also written to `<output>/accounting.json`.
+
+    The stages run one after the other (a failed rank raises), so no stage starts on a predecessor's partial
+    output."""
     forked_children_die_with_parent()
-    extract, *after_extract = build_executors(config)
-    extract.run()
-    if any(Path(run_layout(config.output)["intermediate"]).glob("*/*.parquet")):  # else nothing was kept
-        for executor in after_extract:
+    documents, *after_documents = build_executors(config, layout)
+    documents.run()
+    if layout.has_files(layout.intermediate):  # else nothing was kept
+        for executor in after_documents:
             executor.run()
-    accounting = collect(Path(run_layout(config.output)["logs"]))
-    Path(config.output, "accounting.json").write_text(json.dumps(accounting, indent=2, sort_keys=True) + "\n")
+    accounting = collect(layout.folder("_work", "logs"))
+    layout.write_accounting(accounting)
     return accounting
+
+
+def run_local(config: RunConfig, restart: bool = False) -> dict:
+    """Run the job, or resume the same job's earlier run in its output folder; returns the accounting."""
+    return run_prepared(config, prepare(config, restart))

@@ -1,163 +1,124 @@
-"""The Spark engine: the local engine's datatrove steps inside Spark tasks, MinHash clusters in Spark SQL.
+"""The Spark engine: the plan's stages (pipelines/plan.py) with one Spark task per rank, clusters in Spark SQL.
 
-1. extract  one task per input file: the same steps as the local engine (pipelines/extract.py), built inside the
-            task, write `_work/intermediate/<language>/<rank>.parquet`;
-2. clusters connected components of the documents sharing a MinHash band (dedup/spark.py), in Spark;
-3. write    one task per extract task: the local engine's NearDuplicateFilter and CorpusWriter, fed the
-            cluster rows of its intermediate files only, write `<output>/<language>/<rank>.parquet`.
+1. documents one task per input file: plan.documents_stage, built inside the task;
+2. clusters  connected components of the documents sharing a MinHash band (dedup/spark.py), in Spark, written as
+             the same per-rank cluster files the local engine's clustering writes;
+3. write     one task per documents rank: plan.write_stage.
 
-Each task writes into its own attempt folder and moves the finished files into place, so a retried task replaces
-its files instead of adding some. Tasks return their datatrove stats as JSON, saved where the local engine keeps
-its stats and merged into the same `accounting.json`.
+Each rank runs through datatrove's own per-rank protocol (`PipelineExecutor._run_for_rank`: task log, stats file,
+completion marker), as datatrove's Ray executor runs its ranks, in the same logging folders as the local engine.
+Its steps write into the task attempt's folder, moved into place just before the rank is marked complete, so a
+retried task replaces its files instead of adding some. The accounting merges the per-rank stats files, as the
+local engine's does.
 
-Re-running the same command resumes, as with the local engine: an extract task saves its stats once its files
-are in place, and those stats are its completion marker, so a rerun extracts only the input files that have
-none; clusters and the final files are rebuilt. A run of other inputs or settings in the folder starts over.
+Resuming is the local engine's contract (pipelines/layout.py): the same job skips its finished ranks (and its
+clusters, once computed); another job is refused unless restarted.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import re
 import sys
-from collections import deque
-from collections.abc import Iterator
-from functools import cache, partial
+from functools import partial
 
+from datatrove.executor.base import DistributedEnvVars, PipelineExecutor
+from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
-from datatrove.utils.logging import logger
-from datatrove.utils.stats import PipelineStats
-from fsspec.core import url_to_fs
 
-from monsoon.accounting import merge_stats
+from monsoon.accounting import collect
 from monsoon.config import RunConfig
-from monsoon.pipelines.extract import document_steps, pipe, warc_reader
-from monsoon.pipelines.local import run_layout
-from monsoon.stages.near_duplicates import NearDuplicateFilter
-from monsoon.stages.writer import CorpusWriter, intermediate_reader
+from monsoon.pipelines import plan
+from monsoon.pipelines.layout import RunLayout, input_files, job_fingerprint, join, start_or_resume
+from monsoon.stages.near_duplicates import write_cluster_file
 
 _RANK_OF_FILE = r"(\d+)\.parquet$"
+_CLUSTERS_DONE = "completions/00000"  # the clusters stage is one Spark job: one marker
 
 
-def _rank_of(intermediate_file: str) -> int:
-    """The extract task that wrote `<language>/<rank>.parquet`."""
-    return int(re.search(_RANK_OF_FILE, intermediate_file).group(1))
-
-
-def _join(*parts: str) -> str:
-    return "/".join(part.rstrip("/") for part in parts)
-
-
-def _move_tree(source: str, target: str) -> None:
+def move_tree(source: str, target: str) -> None:
     """Move every file under `source` to the same relative path under `target`, replacing what is there."""
-    fs, source_path = url_to_fs(source)
-    target_path = url_to_fs(target)[1]
-    if not fs.exists(source_path):
+    source_folder, target_folder = get_datafolder(source), get_datafolder(target)
+    if not source_folder.exists(""):
         return
-    for path in sorted(fs.find(source_path)):
-        destination = _join(target_path, path[len(source_path) :].lstrip("/"))
-        fs.makedirs(destination.rsplit("/", 1)[0], exist_ok=True)
-        fs.mv(path, destination)
-    fs.rm(source_path, recursive=True)
+    for path in source_folder.list_files():
+        destination = target_folder.resolve_paths(path)
+        target_folder.fs.makedirs(target_folder.fs._parent(destination), exist_ok=True)
+        source_folder.fs.mv(source_folder.resolve_paths(path), destination)
+    source_folder.fs.rm(source_folder.path, recursive=True)
 
 
-def _attempt_dir(output: str, stage: str, index: int) -> str:
+class SparkRank(PipelineExecutor):
+    """One rank of one stage, run inside a Spark task through datatrove's per-rank protocol; its steps write into
+    `attempt`, whose files are moved under `destination` before the rank is marked complete."""
+
+    def __init__(self, steps: list[PipelineStep], logging_dir: str, world_size: int, attempt: str, destination: str):
+        super().__init__(steps, logging_dir=logging_dir)
+        self._world_size = world_size
+        self.attempt = attempt
+        self.destination = destination
+
+    @property
+    def world_size(self) -> int:
+        return self._world_size
+
+    def run(self):
+        raise TypeError("a SparkRank runs one rank in a Spark task: call _run_for_rank (see run_spark)")
+
+    def get_distributed_env(self, node_rank: int = -1) -> DistributedEnvVars:
+        return DistributedEnvVars(
+            datatrove_node_ips="",
+            datatrove_cpus_per_task="1",
+            datatrove_mem_per_cpu="0",
+            datatrove_gpus_on_node="0",
+            datatrove_executor="SPARK",
+        )
+
+    def mark_rank_as_completed(self, rank: int) -> None:
+        move_tree(self.attempt, self.destination)
+        super().mark_rank_as_completed(rank)
+
+
+def _run_rank(config: RunConfig, stage: str, world_size: int, rank: int) -> None:
+    """Rank `rank` of `stage` (documents or write), in a Spark task; its steps are built here from the config."""
     from pyspark import TaskContext
 
-    return _join(output, "_work", "attempts", stage, f"{index:05d}-{TaskContext.get().attemptNumber()}")
+    layout = RunLayout.of(config)
+    attempt_path = layout.attempt(stage, rank, TaskContext.get().attemptNumber())
+    layout.remove(attempt_path)  # left by a killed run's attempt of the same number
+    attempt = layout.uri(attempt_path)
+    if stage == plan.DOCUMENTS:
+        steps, destination = plan.documents_stage(config, attempt), layout.intermediate
+    else:
+        steps, destination = plan.write_stage(config, layout, attempt), layout.output
+    executor = SparkRank(steps, layout.stage_logs(stage), world_size, attempt, destination)
+    executor._run_for_rank(rank, local_rank=1)  # local_rank 1: only errors to the executor's stderr
 
 
-@cache
-def _warnings_only() -> None:
-    """datatrove logs every file it opens at INFO: in a Spark executor's stderr, keep warnings and errors."""
-    logger.remove()
-    logger.add(sys.stderr, level="WARNING", colorize=False)
+def _run_stage(context, config: RunConfig, layout: RunLayout, stage: str, world_size: int) -> None:
+    """Every rank of `stage` without a completion marker, one Spark task each."""
+    ranks = layout.incomplete_ranks(stage, world_size)
+    if stage == plan.DOCUMENTS and len(ranks) < world_size:
+        print(
+            f"resuming: {world_size - len(ranks)} of {world_size} input files were extracted earlier", file=sys.stderr
+        )
+    if ranks:
+        context.setJobDescription(f"monsoon {stage}: {len(ranks)} tasks")
+        context.parallelize(ranks, len(ranks)).foreach(partial(_run_rank, config, stage, world_size))
 
 
-def _run_steps(steps: list[PipelineStep], rank: int, world_size: int) -> str:
-    """Pipe the documents of `rank` through `steps`, as datatrove's executors do; the steps' stats as JSON."""
-    _warnings_only()
-    deque(pipe(steps, rank, world_size), maxlen=0)
-    return PipelineStats(steps).to_json()
+def _write_clusters(clusters: str, item) -> None:
+    (language, rank), rows = item
+    write_cluster_file(clusters, language, rank, rows)
 
 
-def _extract_task(config: RunConfig, world_size: int, indices: Iterator[int]) -> Iterator[tuple[int, str]]:
-    """Stage 1 for each input file index in `indices` (one per partition) of `world_size`; the reader's own
-    sharding picks the file."""
-    for index in indices:
-        attempt = _attempt_dir(config.output, "1_extract", index)
-        steps = [
-            warc_reader(config),
-            *document_steps(config),
-            CorpusWriter(attempt, tokenizer=config.tokenizer, final=False),
-        ]
-        stats = _run_steps(steps, index, world_size)
-        _move_tree(attempt, run_layout(config.output)["intermediate"])
-        _save_stats(config, "1_extract", [(index, stats)])  # last: it marks the task done
-        yield index, stats
-
-
-def _write_task(config: RunConfig, index: int, rows: Iterator[tuple[int, tuple | None]]) -> Iterator[tuple[int, str]]:
-    """Stage 3 for the intermediate files of extract task `index`; `rows` holds their cluster rows
-    (id, cluster_id, cluster_size)."""
-    rows = list(rows)
-    if not rows:  # extract task `index` kept nothing
-        return
-    clusters = {row[0]: (row[1], row[2]) for _, row in rows if row is not None}
-    attempt = _attempt_dir(config.output, "3_write", index)
-    reader = intermediate_reader(run_layout(config.output)["intermediate"], rank=index)
-    steps: list[PipelineStep] = [NearDuplicateFilter(lambda language: clusters)] if config.dedup.enabled else []
-    steps.append(CorpusWriter(attempt, tokenizer=config.tokenizer, final=True))
-    _warnings_only()
-    # the reader runs as rank 0 of 1 (its glob names this task's files already); the writer gets `index`, so its
-    # files are named after the extract task: <language>/<index>.parquet
-    deque(pipe(steps, index, 1, data=reader(None, 0, 1)), maxlen=0)
-    _move_tree(attempt, config.output)
-    yield index, PipelineStats([reader, *steps]).to_json()
-
-
-def _remove(config: RunConfig, *names: str) -> None:
-    fs, root = url_to_fs(config.output)
-    for name in names:
-        if fs.exists(_join(root, name)):
-            fs.rm(_join(root, name), recursive=True)
-
-
-def _extracted_earlier(config: RunConfig, inputs: list[str]) -> dict[int, str]:
-    """Stats of the extract tasks an earlier run of this job (same inputs and settings) finished in the output
-    folder; the parts of an earlier run of another job, and the stages after extract, are removed."""
-    fs, root = url_to_fs(config.output)
-    job = json.dumps({"inputs": inputs, "config": dataclasses.asdict(config)}, sort_keys=True, default=str)
-    marker = _join(root, "_work", "job.json")
-    _remove(config, "accounting.json", *config.languages, "_work/attempts", "_work/checkpoints", "_work/logs/3_write")
-    if not fs.exists(marker) or fs.read_text(marker) != job:
-        _remove(config, "_work")
-        fs.makedirs(_join(root, "_work"), exist_ok=True)
-        fs.write_text(marker, job)
-        return {}
-    stats = _join(run_layout(config.output)["logs"], "1_extract", "stats")
-    done = sorted(fs.glob(_join(url_to_fs(stats)[1], "*.json")))
-    return {int(path.rsplit("/", 1)[1].split(".")[0]): fs.read_text(path) for path in done}
-
-
-def _save_stats(config: RunConfig, stage: str, results: list[tuple[int, str]]) -> None:
-    fs, logs = url_to_fs(run_layout(config.output)["logs"])
-    fs.makedirs(_join(logs, stage, "stats"), exist_ok=True)
-    for index, stats in results:
-        with fs.open(_join(logs, stage, "stats", f"{index:05d}.json"), "w") as file:
-            file.write(stats)
-
-
-def _cluster_rows(spark, config: RunConfig, files: list[str]):
-    """(extract rank, (id, cluster_id, cluster_size)) for every document in a near-duplicate cluster."""
+def _cluster(spark, layout: RunLayout) -> None:
+    """The near-duplicate clusters of every intermediate file, written per language and documents rank."""
     from pyspark.sql import functions as F
 
     from monsoon.dedup.spark import near_duplicate_clusters
 
-    intermediate = run_layout(config.output)["intermediate"]
+    files = get_datafolder(layout.intermediate).list_files(glob_pattern="*/*.parquet")
     documents = (
-        spark.read.parquet(*[_join(intermediate, name) for name in files])
+        spark.read.parquet(*[join(layout.intermediate, name) for name in files])
         .select(
             "language",
             "id",
@@ -167,56 +128,37 @@ def _cluster_rows(spark, config: RunConfig, files: list[str]):
         .cache()
     )
     clusters = near_duplicate_clusters(documents)
-    rows = clusters.join(documents.select("id", "rank"), "id")
-    return rows.rdd.map(lambda row: (row.rank, (row.id, row.cluster_id, row.cluster_size)))
+    rows = clusters.join(documents.select("id", "language", "rank"), "id")
+    layout.remove("_work/clusters")
+    rows.rdd.map(
+        lambda row: ((row.language, row.rank), (row.id, row.cluster_id, row.cluster_size))
+    ).groupByKey().foreach(partial(_write_clusters, layout.clusters))
+    documents.unpersist()
 
 
-def run_spark(config: RunConfig, master: str | None = None) -> dict:
-    """Run the whole job on Spark (`master=None`: the one spark-submit set); returns the accounting, also written
-    to `<output>/accounting.json`."""
+def run_spark(config: RunConfig, master: str | None = None, restart: bool = False) -> dict:
+    """Run the job on Spark (`master=None`: the one spark-submit set), or resume the same job's earlier run;
+    returns the accounting, also written to `<output>/accounting.json`."""
     from monsoon.spark_session import spark_session
 
-    reader = warc_reader(config)
-    inputs = reader.data_folder.list_files(glob_pattern=reader.glob_pattern, recursive=reader.recursive)
-    if not inputs:
-        raise FileNotFoundError(f"no WARC files match {config.input}")
+    layout = RunLayout.of(config)
+    _, inputs = input_files(config)
+    ranks = len(inputs)  # one documents rank per input file
+    start_or_resume(layout, job_fingerprint(config, inputs, "spark", ranks), restart)
     spark = spark_session("monsoon run", master)
     context = spark.sparkContext
-    layout = run_layout(config.output)
-    extracted = _extracted_earlier(config, inputs)
-    context.setCheckpointDir(_join(config.output, "_work", "checkpoints"))
+    context.setCheckpointDir(layout.uri("_work", "checkpoints"))
 
-    missing = [index for index in range(len(inputs)) if index not in extracted]
-    if extracted:
-        print(f"resuming: {len(extracted)} of {len(inputs)} input files were extracted earlier", file=sys.stderr)
-    if missing:
-        context.setJobDescription(f"monsoon extract: {len(missing)} files")
-        tasks = context.parallelize(missing, len(missing))  # one index a partition: one task per file
-        extracted.update(tasks.mapPartitions(partial(_extract_task, config, len(inputs))).collect())
-    results = [extracted[index] for index in sorted(extracted)]
-
-    intermediate = intermediate_reader(layout["intermediate"])
-    files = intermediate.data_folder.list_files(glob_pattern=intermediate.glob_pattern, recursive=True)
-    ranks = sorted({_rank_of(name) for name in files})
-    if ranks:  # else nothing was kept
-        every_rank = context.parallelize([(rank, None) for rank in ranks])
-        if config.dedup.enabled:
+    _run_stage(context, config, layout, plan.DOCUMENTS, ranks)
+    if layout.has_files(layout.intermediate):  # else nothing was kept
+        clusters_logs = get_datafolder(layout.stage_logs(plan.CLUSTERS))
+        if config.dedup.enabled and not clusters_logs.exists(_CLUSTERS_DONE):
             context.setJobDescription("monsoon near-duplicate clusters")
-            every_rank = every_rank.union(_cluster_rows(spark, config, files))
-        context.setJobDescription(f"monsoon write: {len(ranks)} tasks")
-        written = (
-            every_rank.partitionBy(len(inputs), lambda rank: rank)
-            .mapPartitionsWithIndex(partial(_write_task, config))
-            .collect()
-        )
-        _save_stats(config, "3_write", written)
-        results += [stats for _, stats in written]
+            _cluster(spark, layout)
+            clusters_logs.open(_CLUSTERS_DONE, "w").close()
+        _run_stage(context, config, layout, plan.WRITE, ranks)
 
-    accounting = merge_stats(json.loads(stats) for stats in results)
-    fs, root = url_to_fs(config.output)
-    for scratch in ("attempts", "checkpoints"):
-        if fs.exists(_join(root, "_work", scratch)):
-            fs.rm(_join(root, "_work", scratch), recursive=True)
-    with fs.open(_join(root, "accounting.json"), "w") as file:
-        file.write(json.dumps(accounting, indent=2, sort_keys=True) + "\n")
+    accounting = collect(layout.folder("_work", "logs"))
+    layout.remove("_work/attempts", "_work/checkpoints")
+    layout.write_accounting(accounting)
     return accounting

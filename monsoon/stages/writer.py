@@ -5,7 +5,7 @@ dedup) use the same schema plus the MinHash bands."""
 from __future__ import annotations
 
 import pyarrow as pa
-from datatrove.data import Document
+from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.readers.parquet import ParquetReader
 from datatrove.pipeline.writers.parquet import ParquetWriter
 
@@ -78,7 +78,23 @@ class CorpusWriter(ParquetWriter):
             count_kept(self, document)
 
 
-def intermediate_reader(folder: str, rank: int | None = None) -> ParquetReader:
-    """Every intermediate file, or (with `rank`) those one extract task wrote: `<language>/<rank>.parquet`."""
-    pattern = "*/*.parquet" if rank is None else f"*/{rank:05d}.parquet"
-    return ParquetReader(folder, adapter=_document, glob_pattern=pattern)
+def rank_of_file(path: str) -> int:
+    """The rank that wrote `<language>/<rank>.parquet`."""
+    return int(path.rsplit("/", 1)[-1].split(".")[0])
+
+
+class IntermediateReader(ParquetReader):
+    """Rank r reads the intermediate files documents rank r wrote (`<language>/<r>.parquet`), so a write rank's
+    files are named after, and hold the documents of, the documents rank of the same number."""
+
+    name = "📖 Intermediate parquet"
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        files = self.data_folder.list_files(glob_pattern=f"*/{rank:05d}.parquet")
+        for doc in self.read_files_shard(files):
+            self.update_doc_stats(doc)
+            yield doc
+
+
+def intermediate_reader(folder: str) -> IntermediateReader:
+    return IntermediateReader(folder, adapter=_document)

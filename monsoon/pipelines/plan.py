@@ -1,0 +1,125 @@
+"""The run as data: its stages, in order, each with the factory of its steps. This is the only place a step list
+is written; both engines and `monsoon tune` take their steps from here.
+
+1. documents (`tasks` ranks locally, one per input file on Spark): WARC -> document_steps -> intermediate parquet
+   `_work/intermediate/<language>/<rank>.parquet`, with MinHash bands;
+2. clusters  near-duplicate clusters of the documents sharing a band, written per documents rank
+   (`_work/clusters/<language>/<rank>.parquet`): the only engine-specific stage (union-find locally, Spark SQL);
+3. write     (as many ranks as the documents stage): rank r reads the intermediate files of documents rank r, drops
+   the near-duplicates its cluster files name and writes `<output>/<language>/<r>.parquet`.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+
+from datatrove.data import DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+
+from monsoon.config import RunConfig
+from monsoon.pipelines.layout import RunLayout
+from monsoon.stages.extract import Extract
+from monsoon.stages.lid import LanguageId
+from monsoon.stages.minhash import MinhashSignature
+from monsoon.stages.near_duplicates import NearDuplicateFilter
+from monsoon.stages.prelid import PreLanguageCheck
+from monsoon.stages.quality import QualityFilter
+from monsoon.stages.token_count import TokenCount
+from monsoon.stages.warc_reader import WarcDocumentReader
+from monsoon.stages.writer import CorpusWriter, intermediate_reader
+
+DOCUMENTS, CLUSTERS, WRITE = "1_extract", "2_clusters", "3_write"  # stage names: their log folders
+WARC_GLOB = "**/*.warc*"
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+def split_input(path: str) -> tuple[str, str]:
+    """An input path, file or glob (local or URI) as (folder, glob pattern relative to it)."""
+    if _GLOB_CHARS.search(path):
+        parts = path.split("/")
+        first_glob = next(i for i, part in enumerate(parts) if _GLOB_CHARS.search(part))
+        return "/".join(parts[:first_glob]) or ".", "/".join(parts[first_glob:])
+    if "://" not in path and os.path.isfile(path):
+        return os.path.dirname(path) or ".", glob.escape(os.path.basename(path))
+    return path, WARC_GLOB
+
+
+def warc_reader(config: RunConfig) -> WarcDocumentReader:
+    folder, pattern = split_input(config.input)
+    return WarcDocumentReader(
+        folder,
+        glob_pattern=pattern,
+        source=config.source,
+        dump=config.dump,
+        max_html_bytes=config.reader.max_html_bytes,
+    )
+
+
+def identification_steps(config: RunConfig) -> list[PipelineStep]:
+    """The per-document steps after reading up to language identification: pre-LID, extract, token count, LID.
+    Tokens are counted right after extraction so every later drop is known in tokens too."""
+    steps: list[PipelineStep] = []
+    if config.prelid.enabled:
+        steps.append(
+            PreLanguageCheck(
+                config.languages,
+                model=config.lid.model,
+                text_chars=config.prelid.text_chars,
+                top_k=config.prelid.top_k,
+                min_score=config.prelid.min_score,
+            )
+        )
+    steps += [
+        Extract(
+            timeout=config.extract.timeout,
+            favour_precision=config.extract.favour_precision,
+            deduplicate=config.extract.deduplicate,
+        ),
+        TokenCount(config.tokenizer),
+        LanguageId(config.languages, model=config.lid.model, max_chars=config.lid.max_chars),
+    ]
+    return steps
+
+
+def document_steps(config: RunConfig) -> list[PipelineStep]:
+    """Every per-document step after reading, shared by both engines: identification_steps, quality filters,
+    MinHash bands."""
+    steps = [*identification_steps(config), QualityFilter(config.languages)]
+    if config.dedup.enabled:
+        steps.append(MinhashSignature(config.dedup.seed))
+    return steps
+
+
+def documents_stage(config: RunConfig, output: str) -> list[PipelineStep]:
+    """Stage 1's steps, writing the intermediate files into `output` (the layout's intermediate folder, or a Spark
+    task's attempt folder)."""
+    return [warc_reader(config), *document_steps(config), CorpusWriter(output, tokenizer=config.tokenizer, final=False)]
+
+
+def clusters_stage(config: RunConfig, layout: RunLayout) -> list[PipelineStep]:
+    """Stage 2's steps for the local engine (one rank per language); the Spark engine clusters in Spark SQL and
+    writes the same files (pipelines/spark.py)."""
+    from monsoon.dedup.local import MinhashClusters
+
+    return [MinhashClusters(layout.intermediate, layout.clusters, config.languages)]
+
+
+def write_stage(config: RunConfig, layout: RunLayout, output: str) -> list[PipelineStep]:
+    """Stage 3's steps, writing the corpus files into `output` (the output folder, or a Spark attempt folder)."""
+    steps: list[PipelineStep] = [intermediate_reader(layout.intermediate)]
+    if config.dedup.enabled:
+        steps.append(NearDuplicateFilter(layout.clusters))
+    steps.append(CorpusWriter(output, tokenizer=config.tokenizer, final=True))
+    return steps
+
+
+def pipe(
+    steps: list[PipelineStep], rank: int = 0, world_size: int = 1, data: DocumentsPipeline = None
+) -> DocumentsPipeline:
+    """Chain steps as datatrove's executors do (each takes the previous one's documents), for tools that run steps
+    without an executor. `data`: documents already read, if the first step is not a reader."""
+    for step in steps:
+        data = step(data, rank, world_size)
+    return data
