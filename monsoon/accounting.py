@@ -1,33 +1,40 @@
-"""Per-document outcome accounting.
+"""Per-document outcome accounting: the run's one ledger.
 
 Every record a reader yields as a document ends in exactly one outcome: kept, dropped (with a reason) or
-errored (with a reason). Steps report outcomes through datatrove's own stats (`stat_update`), so they land in
-the per-rank `stats/NNNNN.json` files every executor writes and survive resumed runs; `collect` merges those
-files into the `accounting.json` contract:
+errored (with a reason), booked by the step where it happened through `count_dropped` / `count_errored` (steps
+that judge one document at a time derive from `LedgerFilter`). Outcomes go through datatrove's own stats
+(`stat_update`), so they land in the per-rank `stats/NNNNN.json` files every executor writes and survive resumed
+runs; `collect` merges those files into the `accounting.json` contract:
 
-    {"total": {"read", "kept", "dropped": {reason: n}, "errored": {reason: n}}, "languages": {code: same}}
+    {"total": {"read", "kept", "dropped": {reason: n}, "errored": {reason: n}, "steps": {reason: step}},
+     "languages": {code: same}}
 
-Each bucket also has `tokens` (tokens kept) and `dropped_tokens` / `errored_tokens` ({reason: tokens}) for the
-documents lost after extraction, since token counts are taken right after extraction.
+`steps` names the step each drop or error reason comes from (the step's class, or for the quality filter the
+filter family). Each bucket also has `tokens` (tokens kept) and `dropped_tokens` / `errored_tokens`
+({reason: tokens}) for the documents lost after extraction, since token counts are taken right after extraction.
+An errored document's traceback is logged (to the task log) the first time each (step, reason) occurs in a rank.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 
-from datatrove.data import Document
+from datatrove.data import Document, DocumentsPipeline
 from datatrove.io import DataFolder
 from datatrove.pipeline.base import PipelineStep
+from datatrove.utils.logging import logger
+from datatrove.utils.typeshelper import StatHints
 
 UNDETERMINED = "und"  # documents that leave the pipeline before language identification
 _PREFIX = "acct"
 _SEP = "|"
 
 
-def _key(outcome: str, language: str = "", reason: str = "") -> str:
-    return _SEP.join((_PREFIX, outcome, language, reason))
+def _key(outcome: str, language: str = "", reason: str = "", step: str = "") -> str:
+    return _SEP.join((_PREFIX, outcome, language, reason, step))
 
 
 def language_of(doc: Document | None) -> str:
@@ -38,20 +45,48 @@ def count_read(step: PipelineStep) -> None:
     step.stat_update(_key("read"))
 
 
-def _count_lost(step: PipelineStep, outcome: str, doc: Document | None, reason: str) -> None:
-    language = language_of(doc)
-    step.stat_update(_key(outcome, language, reason))
+def _count_lost(step: PipelineStep, outcome: str, doc: Document | None, reason: str, by: str | None) -> None:
+    language, by = language_of(doc), by or type(step).__name__
+    step.stat_update(_key(outcome, language, reason, by))
     tokens = doc.metadata.get("token_count") if doc is not None else None
     if tokens is not None:  # counted right after extraction, so every later loss is known in tokens too
-        step.stat_update(_key(f"{outcome}_tokens", language, reason), value=int(tokens))
+        step.stat_update(_key(f"{outcome}_tokens", language, reason, by), value=int(tokens))
 
 
-def count_dropped(step: PipelineStep, doc: Document | None, reason: str) -> None:
-    _count_lost(step, "dropped", doc, reason)
+def count_dropped(step: PipelineStep, doc: Document | None, reason: str, by: str | None = None) -> None:
+    """Book a dropped document; `by` names the part of the step that dropped it (default: the step's class)."""
+    _count_lost(step, "dropped", doc, reason, by)
 
 
-def count_errored(step: PipelineStep, doc: Document | None, reason: str) -> None:
-    _count_lost(step, "errored", doc, reason)
+def count_errored(step: PipelineStep, doc: Document | None, reason: str, by: str | None = None) -> None:
+    """Book an errored document; called while handling the exception, the first one of each reason in a rank
+    (a step instance runs one rank) is logged with its traceback, so a bug is never only a count."""
+    _count_lost(step, "errored", doc, reason, by)
+    logged = step.__dict__.setdefault("_logged_errors", set())
+    if reason not in logged:
+        logged.add(reason)
+        where = f"document {doc.id}" if doc is not None else "a record"
+        logger.opt(exception=sys.exc_info()[0] is not None).warning(
+            f"{by or type(step).__name__}: {where} errored ({reason}); later errors of this reason are only counted"
+        )
+
+
+class LedgerFilter(PipelineStep):
+    """Base of the steps that keep or lose documents one at a time: `filter(doc)` returns True to keep the
+    document, or books its loss (count_dropped / count_errored) and returns (False, reason). Unlike datatrove's
+    BaseFilter, no `dropped_<reason>` counter is kept beside the ledger (it would count errors as drops)."""
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        raise NotImplementedError
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        for doc in data:
+            self.stat_update(StatHints.total)
+            with self.track_time():
+                kept = self.filter(doc) is True
+            if kept:
+                self.stat_update(StatHints.forwarded)
+                yield doc
 
 
 def count_kept(step: PipelineStep, doc: Document) -> None:
@@ -64,7 +99,7 @@ _BY_REASON = ("dropped", "errored", "dropped_tokens", "errored_tokens")
 
 
 def _empty() -> dict:
-    return {"read": 0, "kept": 0, "tokens": 0, **{outcome: {} for outcome in _BY_REASON}}
+    return {"read": 0, "kept": 0, "tokens": 0, **{outcome: {} for outcome in _BY_REASON}, "steps": {}}
 
 
 def _stat_total(value) -> int:
@@ -74,23 +109,24 @@ def _stat_total(value) -> int:
 def merge_stats(ranks: Iterable[list[dict]]) -> dict:
     """Merge outcome counters from datatrove per-rank stats (each a list of per-step dicts, as in the stats
     files) into the accounting contract."""
-    counters: dict[tuple[str, str, str], int] = defaultdict(int)
+    counters: dict[tuple[str, str, str, str], int] = defaultdict(int)
     for steps in ranks:
         for step in steps:
             for key, value in step.get("stats", {}).items():
                 parts = key.split(_SEP)
-                if len(parts) == 4 and parts[0] == _PREFIX:
-                    counters[(parts[1], parts[2], parts[3])] += _stat_total(value)
+                if len(parts) == 5 and parts[0] == _PREFIX:
+                    counters[tuple(parts[1:])] += _stat_total(value)
 
     total = _empty()
     languages: dict[str, dict] = defaultdict(_empty)
-    for (outcome, language, reason), n in sorted(counters.items()):
+    for (outcome, language, reason, step), n in sorted(counters.items()):
         if outcome == "read":
             total["read"] += n
             continue
         for bucket in (total, languages[language]):
             if outcome in _BY_REASON:
                 bucket[outcome][reason] = bucket[outcome].get(reason, 0) + n
+                bucket["steps"][reason] = step
             else:
                 bucket[outcome] += n
     for bucket in languages.values():  # a language's documents are those that ended in it

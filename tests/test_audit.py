@@ -151,6 +151,12 @@ def test_funnel_puts_each_reason_at_its_stage_in_documents_and_tokens():
             "gopher_quality.words<min": 30,
             "near_duplicate": 2100,
         },
+        "steps": {
+            "low_language_score": "LanguageId",
+            "gopher_repetition.dup_line_frac>max": "gopher_repetition",
+            "gopher_quality.words<min": "gopher_quality",
+            "near_duplicate": "NearDuplicateFilter",
+        },
     }
     undetermined = {
         **empty,
@@ -159,6 +165,7 @@ def test_funnel_puts_each_reason_at_its_stage_in_documents_and_tokens():
         "tokens": 0,
         "dropped": {"not_html": 2},
         "errored": {"extract_timeout": 1},
+        "steps": {"not_html": "WarcDocumentReader", "extract_timeout": "Extract"},
     }
     german = {
         **empty,
@@ -167,6 +174,7 @@ def test_funnel_puts_each_reason_at_its_stage_in_documents_and_tokens():
         "tokens": 0,
         "dropped": {"not_target_language": 2},
         "dropped_tokens": {"not_target_language": 900},
+        "steps": {"not_target_language": "LanguageId"},
     }
     accounting = {
         "total": {"read": 15, "kept": 4, "tokens": 4000},

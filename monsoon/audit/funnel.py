@@ -1,35 +1,34 @@
 """The funnel of a run, from accounting.json: where documents (and their tokens) left the pipeline.
 
-Each drop or error reason belongs to the pipeline stage that names it (monsoon/stages): everything counted
-under `und` left before language identification (reader, extraction); `not_target_language` and
-`low_language_score` are LID; `<family>.<signal><min|>max` (and `<family>.failed`) are that quality-filter
-family; `near_duplicate` and `minhash_failed` are dedup. Tokens are counted right after extraction, so every
-stage after it is known in tokens too.
+Each drop or error reason belongs to the funnel stage of the step the accounting names for it (`steps`:
+reason -> step): the reader, pre-LID, extraction and token count are extraction; the LID step is LID; a quality
+drop is booked under its filter family, its own stage; MinHash and the near-duplicate filter are dedup. Tokens
+are counted right after extraction, so every stage after it is known in tokens too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monsoon.accounting import UNDETERMINED
 from monsoon.languages import FIRST_TIER, LANGUAGES_DIR, get_language
 
 EXTRACTION = "extraction"
 LID = "LID"
 DEDUP = "dedup"
-OTHER = "other"
-_LID_REASONS = {"not_target_language", "low_language_score"}
-_DEDUP_REASONS = {"near_duplicate", "minhash_failed"}
+_STAGE_OF_STEP = {
+    "WarcDocumentReader": EXTRACTION,
+    "PreLanguageCheck": EXTRACTION,
+    "Extract": EXTRACTION,
+    "TokenCount": EXTRACTION,
+    "LanguageId": LID,
+    "MinhashSignature": DEDUP,
+    "NearDuplicateFilter": DEDUP,
+}
 
 
-def stage_of(language: str, reason: str) -> str:
-    if language == UNDETERMINED:
-        return EXTRACTION
-    if reason in _LID_REASONS:
-        return LID
-    if reason in _DEDUP_REASONS:
-        return DEDUP
-    return reason.split(".", 1)[0] if "." in reason else OTHER
+def stage_of(step: str) -> str:
+    """The funnel stage of the step that dropped or errored a document (a quality filter family is its own)."""
+    return _STAGE_OF_STEP.get(step, step)
 
 
 def filter_families(language: str) -> list[str]:
@@ -39,12 +38,12 @@ def filter_families(language: str) -> list[str]:
     return list(get_language(language).filters)
 
 
-def losses(bucket: dict, language: str) -> dict[str, tuple[int, int]]:
+def losses(bucket: dict) -> dict[str, tuple[int, int]]:
     """stage -> (documents, tokens) lost there, from one accounting bucket."""
     lost: dict[str, tuple[int, int]] = {}
     for outcome in ("dropped", "errored"):
         for reason, docs in bucket[outcome].items():
-            stage = stage_of(language, reason)
+            stage = stage_of(bucket["steps"][reason])
             tokens = bucket[f"{outcome}_tokens"].get(reason, 0)
             previous = lost.get(stage, (0, 0))
             lost[stage] = (previous[0] + docs, previous[1] + tokens)
@@ -75,14 +74,14 @@ def _steps(first: str, stages: list[str], lost: dict[str, tuple[int, int]], kept
 def language_funnel(language: str, bucket: dict) -> list[Step]:
     """From the documents identified as `language` to those kept."""
     stages = [LID, *filter_families(language), DEDUP]
-    return _steps("identified", stages, losses(bucket, language), bucket["kept"], bucket["tokens"])
+    return _steps("identified", stages, losses(bucket), bucket["kept"], bucket["tokens"])
 
 
 def total_funnel(accounting: dict) -> list[Step]:
     """From the records read to the documents kept, over all languages."""
     lost: dict[str, tuple[int, int]] = {}
-    for language, bucket in accounting["languages"].items():
-        for stage, (docs, tokens) in losses(bucket, language).items():
+    for bucket in accounting["languages"].values():
+        for stage, (docs, tokens) in losses(bucket).items():
             previous = lost.get(stage, (0, 0))
             lost[stage] = (previous[0] + docs, previous[1] + tokens)
     families = []

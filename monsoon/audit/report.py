@@ -168,7 +168,7 @@ def _drop_blocks(accounting: dict, report_dir: Path) -> list:
             for reason, docs in sorted(bucket[outcome].items(), key=lambda kv: (-kv[1], kv[0])):
                 tokens = bucket[f"{outcome}_tokens"].get(reason)
                 share = f"{100 * docs / bucket['read']:.1f}%" if bucket["read"] else "—"
-                rows.append([language, stage_of(language, reason), reason, outcome, docs, tokens, share])
+                rows.append([language, stage_of(bucket["steps"][reason]), reason, outcome, docs, tokens, share])
                 name = reason if outcome == "dropped" else f"{reason} (errored)"
                 previous = by_reason.get(name, (0, 0))
                 by_reason[name] = (previous[0] + docs, previous[1] + (tokens or 0))

@@ -14,9 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.io import DataFolderLike, get_datafolder
-from datatrove.pipeline.filters.base_filter import BaseFilter
 
-from monsoon.accounting import count_dropped
+from monsoon.accounting import LedgerFilter, count_dropped
 
 CLUSTER_SCHEMA = pa.schema([("id", pa.string()), ("cluster_id", pa.string()), ("cluster_size", pa.int64())])
 
@@ -44,7 +43,7 @@ def read_cluster_file(folder: DataFolderLike, language: str, rank: int) -> dict[
     return {i: (c, s) for i, c, s in zip(table["id"], table["cluster_id"], table["cluster_size"], strict=True)}
 
 
-class NearDuplicateFilter(BaseFilter):
+class NearDuplicateFilter(LedgerFilter):
     name = "🫂 Near-duplicate filter"
 
     def __init__(self, clusters_folder: DataFolderLike):

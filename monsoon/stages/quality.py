@@ -5,14 +5,13 @@ breaks. Signals computed are kept in `metadata["quality_signals"]`."""
 from __future__ import annotations
 
 from datatrove.data import Document
-from datatrove.pipeline.filters.base_filter import BaseFilter
 
-from monsoon.accounting import count_dropped, count_errored
+from monsoon.accounting import LedgerFilter, count_dropped, count_errored
 from monsoon.filters import FAMILIES, validate_filters
 from monsoon.languages import get_language
 
 
-class QualityFilter(BaseFilter):
+class QualityFilter(LedgerFilter):
     name = "🥇 Quality filters"
 
     def __init__(self, targets: list[str]):
@@ -28,10 +27,10 @@ class QualityFilter(BaseFilter):
             try:
                 values = FAMILIES[family].compute(doc.text, language)
             except Exception:
-                count_errored(self, doc, f"{family}.failed")
+                count_errored(self, doc, f"{family}.failed", by=family)
                 return False, f"{family}.failed"
             signals.update({f"{family}.{name}": round(float(value), 6) for name, value in values.items()})
             if reason := bounds.violation(family, values):
-                count_dropped(self, doc, reason)
+                count_dropped(self, doc, reason, by=family)
                 return False, reason
         return True
