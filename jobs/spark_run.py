@@ -10,7 +10,8 @@ The master, executors and their memory come from spark-submit; the pipeline, fro
 import argparse
 import sys
 
-from monsoon.cli import add_restart_option, run_on_spark
+from monsoon.cli.options import add_restart_option
+from monsoon.cli.run import run_on_spark
 from monsoon.config import load_run_config
 
 

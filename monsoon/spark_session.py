@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 LOCAL_MASTER = "local[*]"  # --engine spark without --master: every core of this machine
-
-
-def add_engine_options(parser: argparse.ArgumentParser, spark_does: str) -> None:
-    """`--engine local|spark` and `--master`, the same for every command that can run on Spark."""
-    parser.add_argument(
-        "--engine",
-        choices=("local", "spark"),
-        default="local",
-        help=f"local: this machine's processes (default); spark: {spark_does}",
-    )
-    parser.add_argument(
-        "--master",
-        default=LOCAL_MASTER,
-        metavar="URL",
-        help=f"Spark master for --engine spark, e.g. local[2] (default: {LOCAL_MASTER})",
-    )
 
 
 def spark_session(app: str, master: str | None = None, progress: bool = True):

@@ -16,6 +16,7 @@ from pathlib import Path
 from datatrove.utils.word_tokenizers import WordTokenizer
 
 from monsoon.languages.segmenters import SEGMENTERS, get_segmenter
+from monsoon.yamlconfig import ConfigError, build, read_yaml
 
 FIRST_TIER = ("tha_Thai", "jpn_Jpan", "vie_Latn", "ind_Latn", "zsm_Latn", "tam_Taml", "eng_Latn")
 SECOND_TIER = ("tgl_Latn", "khm_Khmr", "lao_Laoo", "mya_Mymr")  # FineWeb-2 thresholds, not tuned here
@@ -99,8 +100,6 @@ def _segment(segmenter: str, text: str) -> tuple[str, ...]:
 
 
 def load_language_file(path: Path) -> Language:
-    from monsoon.config import ConfigError, build, read_yaml
-
     data = read_yaml(path) or {}
     filters = data.pop("filters", {}) or {}
     if not isinstance(filters, dict):

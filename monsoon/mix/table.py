@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import NamedTuple
 
-from monsoon.config import ConfigError, build, read_yaml
+from monsoon.yamlconfig import ConfigError, build, read_yaml
 
 UNITS = {"tokens": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
 ALL = "all"  # `unique: all` takes every token the source has

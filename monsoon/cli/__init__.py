@@ -1,0 +1,32 @@
+"""The `monsoon` command line: every command's wiring (parse, load the config, call), one module per command."""
+
+from __future__ import annotations
+
+import argparse
+
+from monsoon.cli import lid, mix, run, tune
+
+DESCRIPTION = """\
+monsoon builds clean, deduplicated, token-counted pre-training corpora for Southeast-Asian languages and
+Japanese from Common Crawl WARC files:
+
+  WARC -> trafilatura -> fastText LID -> per-language quality filters -> MinHash dedup -> token count -> parquet
+
+Every input document ends kept, dropped (with a reason) or errored (with a reason); the run writes the
+counts to OUTPUT/accounting.json and prints them as a table.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="monsoon", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in (run, lid, tune, mix):
+        command.add_command(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)

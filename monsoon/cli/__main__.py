@@ -1,0 +1,5 @@
+import sys
+
+from monsoon.cli import main
+
+sys.exit(main())

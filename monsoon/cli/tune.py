@@ -1,0 +1,52 @@
+"""`monsoon tune`: what each quality threshold of one language removes on a sample."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    from monsoon.tune import tune
+
+    output = Path(args.output or f"out/tune/{args.language}")
+    try:
+        summary, report = tune(args.language, Path(args.sample), args.set or [], output)
+    except ValueError as error:
+        print(f"monsoon tune: {error}", file=sys.stderr)
+        return 1
+    print(summary)
+    print(f"\nreport: {report} (sweeps: {report.parent / 'sweeps.png'})")
+    return 0
+
+
+def add_command(commands: argparse._SubParsersAction) -> None:
+    tune = commands.add_parser(
+        "tune",
+        help="what each quality threshold of one language removes on a sample (HTML report, sweeps)",
+        description="Compute every quality signal of LANGUAGE's filters on a sample and report, per bound, the"
+        " share of documents it removes alone and in the pipeline's order, a sweep of removal rate against the"
+        " threshold (PNG), and the kept and dropped documents nearest each threshold.",
+        epilog="examples:\n"
+        "  monsoon tune tha_Thai --sample sample/warc\n"
+        "  monsoon tune tha_Thai --sample thai.jsonl --set fineweb_quality.max.char_dup_ratio=0.05\n"
+        "  monsoon tune jpn_Jpan --sample out/sample/_work/intermediate/jpn_Jpan/00000.parquet",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    tune.add_argument("language", metavar="LANGUAGE", help="language code, e.g. tha_Thai")
+    tune.add_argument(
+        "--sample",
+        required=True,
+        metavar="PATH",
+        help="JSONL(.gz) with a `text` field, parquet with a `text` column, or WARC file/folder (extracted and"
+        " language-identified by the pipeline's steps first)",
+    )
+    tune.add_argument(
+        "--set",
+        action="append",
+        metavar="FAMILY.min|max.SIGNAL=VALUE",
+        help="try a threshold without editing the language YAML (repeatable)",
+    )
+    tune.add_argument("--output", metavar="DIR", help="report folder (default: out/tune/LANGUAGE)")
+    tune.set_defaults(handler=cmd_tune)
