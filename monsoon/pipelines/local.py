@@ -13,16 +13,16 @@ from monsoon.processes import forked_children_die_with_parent
 
 
 def build_executors(config: RunConfig, layout: RunLayout) -> list[LocalPipelineExecutor]:
-    """documents, clusters (with dedup), write: in order."""
-
-    def executor(stage: str, steps: list, tasks: int) -> LocalPipelineExecutor:
-        return LocalPipelineExecutor(steps, tasks=tasks, workers=config.workers, logging_dir=layout.stage_logs(stage))
-
-    executors = [executor(plan.DOCUMENTS, plan.documents_stage(config, layout.intermediate), config.tasks)]
-    if config.dedup.enabled:
-        executors.append(executor(plan.CLUSTERS, plan.clusters_stage(config, layout), len(config.languages)))
-    executors.append(executor(plan.WRITE, plan.write_stage(config, layout, layout.output), config.tasks))
-    return executors
+    """One executor per stage of the plan, in order."""
+    return [
+        LocalPipelineExecutor(
+            stage.steps(stage.destination),
+            tasks=len(config.languages) if stage.per_language else config.tasks,
+            workers=config.workers,
+            logging_dir=layout.stage_logs(stage.name),
+        )
+        for stage in plan.stages(config, layout)
+    ]
 
 
 def prepare(config: RunConfig, restart: bool = False) -> RunLayout:

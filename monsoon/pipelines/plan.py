@@ -1,6 +1,9 @@
 """The run as data: its stages, in order, each with the factory of its steps. This is the only place a step list
 is written; both engines and `monsoon tune` take their steps from here.
 
+`stages(config, layout)` lists them; each engine runs every stage's ranks its own way (pipelines/local.py,
+pipelines/spark.py).
+
 1. documents (`tasks` ranks locally, one per input file on Spark): WARC -> document_steps -> intermediate parquet
    `_work/intermediate/<language>/<rank>.parquet`, with MinHash bands;
 2. clusters  near-duplicate clusters of the documents sharing a band, written per documents rank
@@ -14,6 +17,9 @@ from __future__ import annotations
 import glob
 import os
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
@@ -98,12 +104,11 @@ def documents_stage(config: RunConfig, output: str) -> list[PipelineStep]:
     return [warc_reader(config), *document_steps(config), CorpusWriter(output, tokenizer=config.tokenizer, final=False)]
 
 
-def clusters_stage(config: RunConfig, layout: RunLayout) -> list[PipelineStep]:
-    """Stage 2's steps for the local engine (one rank per language); the Spark engine clusters in Spark SQL and
-    writes the same files (pipelines/spark.py)."""
+def clusters_stage(config: RunConfig, layout: RunLayout, output: str) -> list[PipelineStep]:
+    """Stage 2's steps on one machine (one rank per language), writing the cluster files into `output`."""
     from monsoon.dedup.local import MinhashClusters
 
-    return [MinhashClusters(layout.intermediate, layout.clusters, config.languages)]
+    return [MinhashClusters(layout.intermediate, output, config.languages)]
 
 
 def write_stage(config: RunConfig, layout: RunLayout, output: str) -> list[PipelineStep]:
@@ -113,6 +118,26 @@ def write_stage(config: RunConfig, layout: RunLayout, output: str) -> list[Pipel
         steps.append(NearDuplicateFilter(layout.clusters))
     steps.append(CorpusWriter(output, tokenizer=config.tokenizer, final=True))
     return steps
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of the run: its steps are built where its ranks run (`steps(output)`, a picklable partial), and
+    its files land in `destination` (an engine may let the steps write elsewhere first and move them there)."""
+
+    name: str  # its logging folder, _work/logs/<name>
+    steps: Callable[[str], list[PipelineStep]]
+    destination: str
+    per_language: bool = False  # one rank per target language, else one per documents rank
+
+
+def stages(config: RunConfig, layout: RunLayout) -> list[Stage]:
+    """documents, clusters (when dedup is on), write: in the order they run."""
+    run = [Stage(DOCUMENTS, partial(documents_stage, config), layout.intermediate)]
+    if config.dedup.enabled:
+        run.append(Stage(CLUSTERS, partial(clusters_stage, config, layout), layout.clusters, per_language=True))
+    run.append(Stage(WRITE, partial(write_stage, config, layout), layout.output))
+    return run
 
 
 def pipe(

@@ -77,31 +77,27 @@ class SparkRank(PipelineExecutor):
         super().mark_rank_as_completed(rank)
 
 
-def _run_rank(config: RunConfig, stage: str, world_size: int, rank: int) -> None:
-    """Rank `rank` of `stage` (documents or write), in a Spark task; its steps are built here from the config."""
+def _run_rank(config: RunConfig, stage: plan.Stage, world_size: int, rank: int) -> None:
+    """Rank `rank` of `stage`, in a Spark task; its steps are built here."""
     from pyspark import TaskContext
 
     layout = RunLayout.of(config)
-    attempt_path = layout.attempt(stage, rank, TaskContext.get().attemptNumber())
+    attempt_path = layout.attempt(stage.name, rank, TaskContext.get().attemptNumber())
     layout.remove(attempt_path)  # left by a killed run's attempt of the same number
     attempt = layout.uri(attempt_path)
-    if stage == plan.DOCUMENTS:
-        steps, destination = plan.documents_stage(config, attempt), layout.intermediate
-    else:
-        steps, destination = plan.write_stage(config, layout, attempt), layout.output
-    executor = SparkRank(steps, layout.stage_logs(stage), world_size, attempt, destination)
+    executor = SparkRank(stage.steps(attempt), layout.stage_logs(stage.name), world_size, attempt, stage.destination)
     executor._run_for_rank(rank, local_rank=1)  # local_rank 1: only errors to the executor's stderr
 
 
-def _run_stage(context, config: RunConfig, layout: RunLayout, stage: str, world_size: int) -> None:
+def _run_stage(context, config: RunConfig, layout: RunLayout, stage: plan.Stage, world_size: int) -> None:
     """Every rank of `stage` without a completion marker, one Spark task each."""
-    ranks = layout.incomplete_ranks(stage, world_size)
-    if stage == plan.DOCUMENTS and len(ranks) < world_size:
+    ranks = layout.incomplete_ranks(stage.name, world_size)
+    if stage.name == plan.DOCUMENTS and len(ranks) < world_size:
         print(
             f"resuming: {world_size - len(ranks)} of {world_size} input files were extracted earlier", file=sys.stderr
         )
     if ranks:
-        context.setJobDescription(f"monsoon {stage}: {len(ranks)} tasks")
+        context.setJobDescription(f"monsoon {stage.name}: {len(ranks)} tasks")
         context.parallelize(ranks, len(ranks)).foreach(partial(_run_rank, config, stage, world_size))
 
 
@@ -136,6 +132,15 @@ def _cluster(spark, layout: RunLayout) -> None:
     documents.unpersist()
 
 
+def _cluster_once(spark, layout: RunLayout) -> None:
+    """The clusters stage, unless an earlier run of the job finished it."""
+    logs = get_datafolder(layout.stage_logs(plan.CLUSTERS))
+    if not logs.exists(_CLUSTERS_DONE):
+        spark.sparkContext.setJobDescription("monsoon near-duplicate clusters")
+        _cluster(spark, layout)
+        logs.open(_CLUSTERS_DONE, "w").close()
+
+
 def run_spark(config: RunConfig, master: str | None = None, restart: bool = False) -> dict:
     """Run the job on Spark (`master=None`: the one spark-submit set), or resume the same job's earlier run;
     returns the accounting, also written to `<output>/accounting.json`."""
@@ -149,14 +154,14 @@ def run_spark(config: RunConfig, master: str | None = None, restart: bool = Fals
     context = spark.sparkContext
     context.setCheckpointDir(layout.uri("_work", "checkpoints"))
 
-    _run_stage(context, config, layout, plan.DOCUMENTS, ranks)
+    documents, *after_documents = plan.stages(config, layout)
+    _run_stage(context, config, layout, documents, ranks)
     if layout.has_files(layout.intermediate):  # else nothing was kept
-        clusters_logs = get_datafolder(layout.stage_logs(plan.CLUSTERS))
-        if config.dedup.enabled and not clusters_logs.exists(_CLUSTERS_DONE):
-            context.setJobDescription("monsoon near-duplicate clusters")
-            _cluster(spark, layout)
-            clusters_logs.open(_CLUSTERS_DONE, "w").close()
-        _run_stage(context, config, layout, plan.WRITE, ranks)
+        for stage in after_documents:
+            if stage.name == plan.CLUSTERS:  # the one engine-specific stage
+                _cluster_once(spark, layout)
+            else:
+                _run_stage(context, config, layout, stage, ranks)
 
     accounting = collect(layout.folder("_work", "logs"))
     layout.remove("_work/attempts", "_work/checkpoints")
