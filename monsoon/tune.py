@@ -92,10 +92,10 @@ def read_sample(path: Path, language: Language) -> Iterator[str]:
 
 def _texts_from_warcs(path: Path, language: Language) -> Iterator[str]:
     from monsoon.config import RunConfig
-    from monsoon.pipelines.plan import identification_steps, pipe, warc_reader
+    from monsoon.pipelines.plan import identification_stage, pipe
 
     config = RunConfig(input=str(path), output=str(path), languages=[language.code])
-    for doc in pipe([warc_reader(config), *identification_steps(config)]):
+    for doc in pipe(identification_stage(config)):
         yield doc.text
 
 

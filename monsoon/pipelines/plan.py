@@ -98,6 +98,11 @@ def document_steps(config: RunConfig) -> list[PipelineStep]:
     return steps
 
 
+def identification_stage(config: RunConfig) -> list[PipelineStep]:
+    """The documents stage up to language identification, writing nothing: what `monsoon tune` runs on WARCs."""
+    return [warc_reader(config), *identification_steps(config)]
+
+
 def documents_stage(config: RunConfig, output: str) -> list[PipelineStep]:
     """Stage 1's steps, writing the intermediate files into `output` (the layout's intermediate folder, or a Spark
     task's attempt folder)."""
