@@ -94,8 +94,7 @@ class RunLayout:
     def local_path(self, *parts: str) -> str:
         """The local file system path of a local layout's file (for the console log, which a process writes
         through its file descriptor)."""
-        folder = self.root
-        return folder.fs._strip_protocol(folder._join(join(*parts)))
+        return self.root.resolve_paths(join(*parts))
 
     def has_files(self, under: str, pattern: str = "*/*.parquet") -> bool:
         folder = self.root

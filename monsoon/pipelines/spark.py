@@ -41,14 +41,17 @@ def move_tree(source: str, target: str) -> None:
         return
     for path in source_folder.list_files():
         destination = target_folder.resolve_paths(path)
-        target_folder.fs.makedirs(target_folder.fs._parent(destination), exist_ok=True)
+        target_folder.fs.makedirs(destination.rsplit("/", 1)[0], exist_ok=True)
         source_folder.fs.mv(source_folder.resolve_paths(path), destination)
     source_folder.fs.rm(source_folder.path, recursive=True)
 
 
 class SparkRank(PipelineExecutor):
     """One rank of one stage, run inside a Spark task through datatrove's per-rank protocol; its steps write into
-    `attempt`, whose files are moved under `destination` before the rank is marked complete."""
+    `attempt`, whose files are moved under `destination` before the rank is marked complete.
+
+    `_run_for_rank` is datatrove's private per-rank protocol (as its Ray executor calls it): pyproject.toml pins
+    datatrove exactly (==0.10.1) while this calls it."""
 
     def __init__(self, steps: list[PipelineStep], logging_dir: str, world_size: int, attempt: str, destination: str):
         super().__init__(steps, logging_dir=logging_dir)
