@@ -177,7 +177,7 @@ def run_spark(config: RunConfig, master: str | None = None) -> dict:
     from monsoon.spark_session import spark_session
 
     reader = warc_reader(config)
-    inputs = reader.data_folder.list_files(glob_pattern=reader.glob_pattern, recursive=reader.recursive)
+    inputs = reader.data_folder.list_files()  # pipelines/inputs.py: the local engine's input list
     if not inputs:
         raise FileNotFoundError(f"no WARC files match {config.input}")
     spark = spark_session("monsoon run", master)
