@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -12,9 +13,12 @@ import pytest
 from conftest import REPO, run_cli, run_job
 
 from monsoon.pipelines.inputs import input_folder
+from monsoon.stages.lid import embedded_model_path, local_model_path, predict
+from monsoon.tokens import load_token_counter
 
 SAMPLE_WARCS = sorted((REPO / "sample" / "warc").glob("*.warc.gz"))
 CRAWL = "crawl-data/CC-MAIN-2024-22/segments/1715971057216.39/warc"  # Common Crawl's key layout
+MIX = REPO / "configs" / "sample_mix.yaml"
 
 
 def _warc_paths(path: Path, lines: list[str]) -> Path:
@@ -118,3 +122,97 @@ def test_a_run_reads_warcs_named_by_a_gzipped_listing_on_s3(s3_bucket, tmp_path)
     assert _warc_paths_of(output) == {f"{CRAWL}/{names[0]}"}
     dumps = {value for path in output.glob("*/*.parquet") for value in pq.read_table(path)["dump"].to_pylist()}
     assert dumps == {"CC-MAIN-2024-22"}  # taken from the Common Crawl key
+
+
+# --- a finished run's output read from s3:// ---
+
+
+@pytest.fixture(scope="module")
+def remote_run(s3_endpoint, tmp_path_factory) -> dict:
+    """One sample WARC through the pipeline, its output copied to s3://<bucket>/run."""
+    import uuid
+
+    import fsspec
+
+    root = tmp_path_factory.mktemp("remote_run")
+    _, output = run_job(root, SAMPLE_WARCS[0])
+    shutil.rmtree(output / "_work")
+    bucket = f"run-{uuid.uuid4().hex[:12]}"
+    fs = fsspec.filesystem("s3")
+    fs.mkdir(bucket)
+    fs.put(f"{output}/", f"{bucket}/run", recursive=True)
+    return {"local": output, "remote": f"s3://{bucket}/run", "bucket": bucket, "root": root}
+
+
+def test_mix_plan_of_an_output_on_s3_is_the_local_plan(remote_run, capsys):
+    local_code, local_out, _ = run_cli(capsys, "mix", "plan", str(MIX), "--from", str(remote_run["local"]))
+    code, out, err = run_cli(capsys, "mix", "plan", str(MIX), "--from", remote_run["remote"])
+    assert (code, local_code) == (0, 0), err
+    assert out.replace(remote_run["remote"], "OUT") == local_out.replace(str(remote_run["local"]), "OUT")
+    assert "(56 records read by the run)" in out
+
+
+def test_mix_build_from_s3_writes_the_local_builds_shards(remote_run, capsys):
+    root = remote_run["root"]
+    for source, shards in ((str(remote_run["local"]), root / "shards-local"), (remote_run["remote"], root / "shards")):
+        code, _, err = run_cli(capsys, "mix", "build", str(MIX), "--from", source, "--to", str(shards))
+        assert code == 0, err
+    manifest = json.loads((root / "shards" / "manifest.json").read_text())
+    assert manifest == json.loads((root / "shards-local" / "manifest.json").read_text())
+    assert sum(shard["docs"] for shard in manifest["shards"]) > 0
+
+
+def test_audit_of_an_output_on_s3_reconciles_as_the_local_one(remote_run, capsys):
+    root = remote_run["root"]
+    reports = {}
+    for name, source in (("local", str(remote_run["local"])), ("remote", remote_run["remote"])):
+        code, out, err = run_cli(capsys, "audit", source, "--mix", str(MIX), "--to", str(root / f"audit-{name}"))
+        assert code == 0, err
+        reports[name] = (root / f"audit-{name}" / "report.md").read_text().replace(source, "OUT")
+    assert reports["remote"] == reports["local"]
+    code, _, err = run_cli(capsys, "audit", remote_run["remote"])
+    assert code == 2 and "give --to REPORT_DIR" in err  # the report is written locally
+
+
+def test_tune_reads_a_sample_parquet_on_s3(remote_run, capsys, tmp_path):
+    sample = "tha_Thai/00000.parquet"
+    local_code, local_out, _ = run_cli(
+        capsys, "tune", "tha_Thai", "--sample", str(remote_run["local"] / sample), "--output", str(tmp_path / "l")
+    )
+    code, out, err = run_cli(
+        capsys, "tune", "tha_Thai", "--sample", f"{remote_run['remote']}/{sample}", "--output", str(tmp_path / "r")
+    )
+    assert (code, local_code) == (0, 0), err
+    assert out.replace(str(tmp_path / "r"), "R") == local_out.replace(str(tmp_path / "l"), "R")
+
+
+# --- models on s3:// ---
+
+
+def test_the_lid_model_on_s3_is_copied_once_and_labels_as_the_local_one(s3_bucket):
+    import fsspec
+
+    embedded = Path(embedded_model_path())
+    uri = s3_bucket.upload(embedded, "models/lid.176.ftz")
+    other = s3_bucket.upload(embedded, "other/lid.176.ftz")
+    copy = local_model_path(uri)
+    assert Path(copy).read_bytes() == embedded.read_bytes()
+    assert local_model_path(other) != copy  # the same file name in another place is another model
+    fsspec.filesystem("s3").rm(uri)
+    assert local_model_path(uri) == copy  # copied once: not fetched again
+    text = "สำนักนายกรัฐมนตรีแถลงผลการประชุมคณะรัฐมนตรีวันนี้"
+    assert predict(other, text) == predict("embedded", text)
+
+
+def test_a_tokenizer_json_on_s3_counts_as_the_local_file(s3_bucket, tmp_path):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    tokenizer = Tokenizer(models.WordLevel({"[UNK]": 0, "monsoon": 1, "rain": 2}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    local = tmp_path / "tokenizer.json"
+    tokenizer.save(str(local))
+    uri = s3_bucket.upload(local, "tokenizers/tokenizer.json")
+    remote = load_token_counter(uri)
+    assert remote.name == uri  # recorded in the output files' metadata
+    assert remote.count("monsoon rain, more rain") == load_token_counter(str(local)).count("monsoon rain, more rain")
+    assert remote.count("monsoon rain, more rain") == 5
