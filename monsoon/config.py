@@ -52,6 +52,8 @@ class DedupConfig:
 class RunConfig:
     input: str
     output: str
+    input_prefix: str | None = None  # joined to each path of a listing input (warc.paths[.gz]); e.g. s3://commoncrawl/
+    limit: int | None = None  # read only the first N input files
     source: str = "commoncrawl"
     dump: str | None = None  # default: the CC-MAIN-YYYY-WW found in each file path, else "unknown"
     languages: list[str] = field(default_factory=lambda: list(FIRST_TIER))
@@ -67,6 +69,8 @@ class RunConfig:
     def __post_init__(self) -> None:
         if self.tasks < 1 or self.workers < 1:
             raise ValueError("tasks and workers must be >= 1")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError("limit must be >= 1")
 
 
 _REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*://")
@@ -79,6 +83,9 @@ def _resolve(path: str, base: Path) -> str:
     return str((base / path).resolve())
 
 
+_PATH_KEYS = ("input", "output", "input_prefix")
+
+
 def load_run_config(path: str | Path, **overrides: Any) -> RunConfig:
     """Load a run config; non-None overrides (e.g. from the command line) replace top-level keys. Relative
     paths are relative to the config file, or to the working directory when they come as overrides."""
@@ -87,7 +94,10 @@ def load_run_config(path: str | Path, **overrides: Any) -> RunConfig:
     config = build(RunConfig, data, str(path))
     config.input = _resolve(config.input, path.parent)
     config.output = _resolve(config.output, path.parent)
+    if config.input_prefix:
+        config.input_prefix = _resolve(config.input_prefix, path.parent)
     for key, value in overrides.items():
         if value is not None:
-            setattr(config, key, _resolve(value, Path.cwd()) if key in ("input", "output") else value)
+            setattr(config, key, _resolve(value, Path.cwd()) if key in _PATH_KEYS else value)
+    config.__post_init__()  # the checks again, on the overridden values
     return config

@@ -9,12 +9,13 @@ sequence, the removal rate against the threshold value, and the kept and dropped
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import html
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import fsspec
 
 from monsoon.filters import FAMILIES, validate_filters
 from monsoon.languages import Bounds, Language, get_language
@@ -66,22 +67,22 @@ def bounds_of(language: Language) -> list[Bound]:
     return found
 
 
-def read_sample(path: Path, language: Language) -> Iterator[str]:
+def read_sample(path: str | Path, language: Language) -> Iterator[str]:
     """Texts of a sample: `.jsonl[.gz]` (a `text` field per line), `.parquet` (a `text` column; rows of other
     languages skipped when there is a `language` column), or WARC files (a file or folder), which go through the
-    pipeline's steps up to language identification and keep the documents identified as the language."""
-    name = path.name
+    pipeline's steps up to language identification and keep the documents identified as the language. Local
+    or a URI (s3://...)."""
+    name = str(path).rsplit("/", 1)[-1]
     if name.endswith((".jsonl", ".jsonl.gz")):
-        opener = gzip.open if name.endswith(".gz") else open
-        with opener(path, "rt", encoding="utf-8") as lines:
+        with fsspec.open(str(path), "rt", encoding="utf-8", compression="infer") as lines:
             for line in lines:
                 if line.strip():
                     yield json.loads(line)["text"]
     elif name.endswith(".parquet"):
-        import pyarrow.parquet as pq
+        from monsoon import storage
 
-        columns = [name for name in ("text", "language") if name in pq.read_schema(path).names]
-        table = pq.read_table(path, columns=columns)
+        columns = [name for name in ("text", "language") if name in storage.parquet_file(path).schema_arrow.names]
+        table = storage.read_parquet(path, columns=columns)
         languages = table["language"].to_pylist() if "language" in table.column_names else None
         for i, text in enumerate(table["text"].to_pylist()):
             if languages is None or languages[i] == language.code:
@@ -90,7 +91,7 @@ def read_sample(path: Path, language: Language) -> Iterator[str]:
         yield from _texts_from_warcs(path, language)
 
 
-def _texts_from_warcs(path: Path, language: Language) -> Iterator[str]:
+def _texts_from_warcs(path: str | Path, language: Language) -> Iterator[str]:
     from monsoon.config import RunConfig
     from monsoon.pipelines.plan import identification_stage, pipe
 
@@ -189,7 +190,13 @@ def format_summary(language: Language, documents: int, summary: list[dict], kept
 
 
 def write_report(
-    language: Language, sample: Path, overrides: list[str], summary: list[dict], kept: int, documents: int, output: Path
+    language: Language,
+    sample: str | Path,
+    overrides: list[str],
+    summary: list[dict],
+    kept: int,
+    documents: int,
+    output: Path,
 ) -> Path:
     output.mkdir(parents=True, exist_ok=True)
     plot_sweeps(summary, output / "sweeps.png")
@@ -230,7 +237,7 @@ the current value.</p><img src="sweeps.png" alt="removal rate against threshold,
     return output / "report.html"
 
 
-def tune(code: str, sample: Path, overrides: list[str], output: Path) -> tuple[str, Path]:
+def tune(code: str, sample: str | Path, overrides: list[str], output: Path) -> tuple[str, Path]:
     """Run the analysis; returns (text summary, report path)."""
     language = with_overrides(get_language(code), overrides)
     texts = list(read_sample(sample, language))

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from s3 import s3_bucket, s3_endpoint  # noqa: F401  (the moto S3 server, tests/s3.py)
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from monsoon import storage
 from monsoon.accounting import UNDETERMINED, unaccounted
 from monsoon.audit import plots
 from monsoon.audit.funnel import language_funnel, stage_of, total_funnel
@@ -59,12 +60,12 @@ def _cell(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def _kept_by_source(out_dir: Path, languages: list[str]) -> dict[tuple[str, str], tuple[int, int]]:
+def _kept_by_source(out_dir: str | Path, languages: list[str]) -> dict[tuple[str, str], tuple[int, int]]:
     """(language, source) -> (documents, tokens) in OUT_DIR/<language>/*.parquet."""
     kept: dict[tuple[str, str], tuple[int, int]] = {}
     for language in languages:
-        for path in sorted((out_dir / language).glob("*.parquet")):
-            table = pq.read_table(path, columns=["source", "token_count"])
+        for path in storage.glob(storage.join(out_dir, language, "*.parquet")):
+            table = storage.read_parquet(path, columns=["source", "token_count"])
             for group in (
                 table.group_by("source").aggregate([("token_count", "sum"), ("token_count", "count")]).to_pylist()
             ):
@@ -186,7 +187,7 @@ def _drop_blocks(accounting: dict, report_dir: Path) -> list:
     ]
 
 
-def _mix_blocks(mix: str, out_dir: Path, report_dir: Path) -> list:
+def _mix_blocks(mix: str, out_dir: str | Path, report_dir: Path) -> list:
     table = load_table(mix)
     plans, _ = plan_table(table, out_dir)
     rows = [
@@ -311,13 +312,14 @@ def _shard_blocks(shards_dir: Path, report_dir: Path) -> tuple[list, list[str], 
     return blocks, lines, not problems
 
 
-def write_report(out_dir: Path, report_dir: Path, mix: str | None = None, shards: str | None = None) -> Report:
-    """Write report.html, report.md and their plots to `report_dir`."""
-    out_dir = Path(out_dir)
-    accounting_path = out_dir / "accounting.json"
-    if not accounting_path.exists():
+def write_report(
+    out_dir: str | Path, report_dir: Path, mix: str | None = None, shards: str | None = None
+) -> Report:
+    """Write report.html, report.md and their plots to `report_dir` (local); `out_dir` is local or a URI."""
+    accounting_path = storage.join(out_dir, "accounting.json")
+    if not storage.exists(accounting_path):
         raise FileNotFoundError(f"{accounting_path} not found: is {out_dir} a monsoon output?")
-    accounting = json.loads(accounting_path.read_text(encoding="utf-8"))
+    accounting = json.loads(storage.read_text(accounting_path))
     report_dir.mkdir(parents=True, exist_ok=True)
 
     kept = _kept_by_source(out_dir, list(accounting["languages"]))

@@ -74,10 +74,10 @@ def cmd_mix_plan(args: argparse.Namespace) -> int:
 
     try:
         table = load_table(args.table)
-        plans, read = plan_table(table, Path(args.from_dir))
+        plans, read = plan_table(table, args.from_dir)
     except (ConfigError, MixError) as error:
         return _fail(error)
-    print("\n".join(format_plan(table, plans, read, Path(args.from_dir))))
+    print("\n".join(format_plan(table, plans, read, args.from_dir)))
     return 0
 
 
@@ -93,11 +93,11 @@ def cmd_mix_build(args: argparse.Namespace) -> int:
         if args.engine == "spark":
             from monsoon.mix.spark import build_spark
 
-            manifest = build_spark(table, Path(args.from_dir), Path(args.to), tokens_per_shard, seed, args.master)
+            manifest = build_spark(table, args.from_dir, Path(args.to), tokens_per_shard, seed, args.master)
         else:
             from monsoon.mix.build import build_local
 
-            manifest = build_local(table, Path(args.from_dir), Path(args.to), tokens_per_shard, seed)
+            manifest = build_local(table, args.from_dir, Path(args.to), tokens_per_shard, seed)
     except (ConfigError, MixError) as error:
         return _fail(error)
     print("\n".join(format_build(manifest, Path(args.to))))
@@ -108,9 +108,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from monsoon.audit.report import write_report
     from monsoon.config import ConfigError
     from monsoon.mix.table import MixError
+    from monsoon.storage import is_uri
 
-    out_dir = Path(args.out_dir)
-    report_dir = Path(args.to) if args.to else out_dir / "audit"
+    if is_uri(args.out_dir) and not args.to:
+        return _fail(f"{args.out_dir} is not a local folder: give --to REPORT_DIR for the report")
+    out_dir = args.out_dir
+    report_dir = Path(args.to) if args.to else Path(out_dir) / "audit"
     try:
         report = write_report(out_dir, report_dir, mix=args.mix, shards=args.shards)
     except (ConfigError, MixError, FileNotFoundError) as error:
@@ -150,7 +153,9 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
         " asks; for short rows, the extra raw crawl that would close the gap at the run's yield.",
     )
     plan.add_argument("table", metavar="TABLE", help="mix table: .yaml, .md or .csv")
-    plan.add_argument("--from", dest="from_dir", metavar="OUT_DIR", required=True, help="a monsoon run's output")
+    plan.add_argument(
+        "--from", dest="from_dir", metavar="OUT_DIR", required=True, help="a monsoon run's output, local or URI"
+    )
     plan.set_defaults(handler=cmd_mix_plan)
 
     build = commands.add_parser(
@@ -160,7 +165,9 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
         " rows and write parquet shards of ~tokens_per_shard tokens, with SHARDS_DIR/manifest.json.",
     )
     build.add_argument("table", metavar="TABLE", help="mix table: .yaml, .md or .csv")
-    build.add_argument("--from", dest="from_dir", metavar="OUT_DIR", required=True, help="a monsoon run's output")
+    build.add_argument(
+        "--from", dest="from_dir", metavar="OUT_DIR", required=True, help="a monsoon run's output, local or URI"
+    )
     build.add_argument("--to", metavar="SHARDS_DIR", required=True, help="folder for the shards and manifest")
     build.add_argument("--tokens-per-shard", type=int, metavar="N", help="overrides the table's tokens_per_shard")
     build.add_argument("--seed", type=int, metavar="N", help="overrides the table's seed")
@@ -174,8 +181,10 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
         epilog=AUDIT_EPILOG,
         formatter_class=raw,
     )
-    audit.add_argument("out_dir", metavar="OUT_DIR", help="a monsoon run's output")
+    audit.add_argument("out_dir", metavar="OUT_DIR", help="a monsoon run's output, local or URI (s3://...)")
     audit.add_argument("--mix", metavar="TABLE", help="compare the kept tokens with this mix table's targets")
     audit.add_argument("--shards", metavar="SHARDS_DIR", help="check and chart shards built by `mix build`")
-    audit.add_argument("--to", metavar="REPORT_DIR", help="where to write the report (default: OUT_DIR/audit)")
+    audit.add_argument(
+        "--to", metavar="REPORT_DIR", help="where to write the report (default: OUT_DIR/audit; needed for a URI)"
+    )
     audit.set_defaults(handler=cmd_audit)

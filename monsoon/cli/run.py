@@ -32,6 +32,8 @@ With --engine spark: one Spark task per input file, then one per extract task fo
 examples:
   monsoon run configs/sample.yaml --output out/sample --workers 2
   monsoon run configs/sample.yaml --output out/sample-spark --engine spark --master 'local[2]'
+  monsoon run my.yaml --input s3://commoncrawl/crawl-data/CC-MAIN-2024-22/warc.paths.gz \
+      --input-prefix s3://commoncrawl/ --limit 2 --output s3://bucket/corpus
   spark-submit ... jobs/spark_run.py CONFIG --input s3a://... --output s3a://...   (see README)
 """
 
@@ -88,6 +90,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         "output": args.output,
         "workers": args.workers,
         "tasks": args.tasks,
+        "input_prefix": args.input_prefix,
+        "limit": args.limit,
     }
     config = load_run_config(args.config, **overrides)
     if args.engine == "spark":
@@ -162,8 +166,16 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--input",
         metavar="PATH_OR_GLOB",
-        help="WARC file, folder or glob, local or fsspec URI (s3://, hdfs://); overrides `input`",
+        help="WARC file, folder or glob, or a listing of WARC paths (warc.paths[.gz]); local or fsspec URI"
+        " (s3://, hdfs://); overrides `input`",
     )
+    run.add_argument(
+        "--input-prefix",
+        metavar="URI",
+        help="joined to each path of a warc.paths listing, e.g. s3://commoncrawl/ or https://data.commoncrawl.org/"
+        " (default: the listing's folder); overrides `input_prefix`",
+    )
+    run.add_argument("--limit", type=int, metavar="N", help="read only the first N input files; overrides `limit`")
     run.add_argument("--output", metavar="DIR", help="output folder, local or URI; overrides `output`")
     run.add_argument("--workers", type=int, metavar="N", help="parallel worker processes; overrides `workers`")
     run.add_argument(

@@ -12,7 +12,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
     output = Path(args.output or f"out/tune/{args.language}")
     try:
-        summary, report = tune(args.language, Path(args.sample), args.set or [], output)
+        summary, report = tune(args.language, args.sample, args.set or [], output)
     except ValueError as error:
         print(f"monsoon tune: {error}", file=sys.stderr)
         return 1

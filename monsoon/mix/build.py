@@ -163,7 +163,7 @@ def finish(
     return manifest
 
 
-def files_of_rows(table: MixTable, out_dir: Path) -> list[list[Path]]:
+def files_of_rows(table: MixTable, out_dir: str | Path) -> list[list[str]]:
     """Each row's source files; an error when no row has any (nothing to build)."""
     files_by_row = [source_files(row, out_dir) for row in table.rows]
     if not any(files_by_row):
@@ -171,7 +171,7 @@ def files_of_rows(table: MixTable, out_dir: Path) -> list[list[Path]]:
     return files_by_row
 
 
-def build_local(table: MixTable, out_dir: Path, shards_dir: Path, tokens_per_shard: int, seed: int) -> dict:
+def build_local(table: MixTable, out_dir: str | Path, shards_dir: Path, tokens_per_shard: int, seed: int) -> dict:
     """Build the shards on this machine; returns the manifest."""
     files_by_row = files_of_rows(table, out_dir)
     tokenizer = common_tokenizer(table, files_by_row)
@@ -230,7 +230,7 @@ def build_local(table: MixTable, out_dir: Path, shards_dir: Path, tokens_per_sha
 
 def _spill(
     table: MixTable,
-    files_by_row: list[list[Path]],
+    files_by_row: list[list[str]],
     placement: dict[tuple[int, str], list[tuple[int, str, int]]],
     spill_dir: Path,
     spill_schema: pa.Schema,

@@ -7,7 +7,6 @@ the row's kept tokens per record the run read (accounting.json).
 
 from __future__ import annotations
 
-import glob
 import json
 import math
 from collections.abc import Iterator
@@ -16,26 +15,26 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from monsoon import storage
 from monsoon.mix.table import MixError, MixRow, MixTable, human
 from monsoon.stages.writer import TOKENIZER_KEY
 
 
-def source_files(row: MixRow, out_dir: Path) -> list[Path]:
-    """The row's parquet files, sorted: OUT_DIR/<language>/*.parquet or the external path/glob."""
+def source_files(row: MixRow, out_dir: str | Path) -> list[str]:
+    """The row's parquet files, sorted: OUT_DIR/<language>/*.parquet or the external path/glob (local or URI)."""
     if row.language:
-        return sorted((Path(out_dir) / row.language).glob("*.parquet"))
+        return storage.glob(storage.join(out_dir, row.language, "*.parquet"))
     if row.parquet:
-        return sorted(Path(p) for p in glob.glob(row.parquet))
+        return storage.glob(row.parquet)
     return []
 
 
-def read_batches(row: MixRow, files: list[Path], columns: list[str] | None = None) -> Iterator[pa.Table]:
+def read_batches(row: MixRow, files: list[str], columns: list[str] | None = None) -> Iterator[pa.Table]:
     """The row's documents, file by file and batch by batch (only `columns` when given); a row with a
     `dataset` keeps the documents whose `source` column is that dataset."""
     for path in files:
-        parquet = pq.ParquetFile(path)
+        parquet = storage.parquet_file(path)
         names = parquet.schema_arrow.names
         missing = [name for name in ("id", "token_count") if name not in names]
         if missing:
@@ -50,17 +49,17 @@ def read_batches(row: MixRow, files: list[Path], columns: list[str] | None = Non
             yield table if columns is None else table.select(columns)
 
 
-def file_tokenizers(files: list[Path]) -> set[str]:
+def file_tokenizers(files: list[str]) -> set[str]:
     """The tokenizer names the files were counted with (monsoon.tokenizer metadata; files without it add none)."""
     names = set()
     for path in files:
-        metadata = pq.read_schema(path).metadata or {}
+        metadata = storage.parquet_file(path).schema_arrow.metadata or {}
         if TOKENIZER_KEY.encode() in metadata:
             names.add(metadata[TOKENIZER_KEY.encode()].decode())
     return names
 
 
-def common_tokenizer(table: MixTable, files_by_row: list[list[Path]]) -> str:
+def common_tokenizer(table: MixTable, files_by_row: list[list[str]]) -> str:
     """The one tokenizer every source was counted with (and the table's, when it names one)."""
     names = set().union(*(file_tokenizers(files) for files in files_by_row))
     if table.tokenizer:
@@ -101,13 +100,13 @@ class RowPlan:
         return math.ceil(self.short / self.tokens_per_record)
 
 
-def records_read(out_dir: Path) -> int | None:
+def records_read(out_dir: str | Path) -> int | None:
     """Records the run read (accounting.json), or None when OUT_DIR has no accounting."""
-    path = Path(out_dir) / "accounting.json"
-    return json.loads(path.read_text())["total"]["read"] if path.exists() else None
+    path = storage.join(out_dir, "accounting.json")
+    return json.loads(storage.read_text(path))["total"]["read"] if storage.exists(path) else None
 
 
-def plan_table(table: MixTable, out_dir: Path) -> tuple[list[RowPlan], int | None]:
+def plan_table(table: MixTable, out_dir: str | Path) -> tuple[list[RowPlan], int | None]:
     read = records_read(out_dir)
     plans = []
     files_by_row = [source_files(row, out_dir) for row in table.rows]

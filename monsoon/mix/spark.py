@@ -62,7 +62,7 @@ def _shard_writer(shards_dir: str, tokenizer: str):
 
 
 def build_spark(
-    table: MixTable, out_dir: Path, shards_dir: Path, tokens_per_shard: int, seed: int, master: str = LOCAL_MASTER
+    table: MixTable, out_dir: str | Path, shards_dir: Path, tokens_per_shard: int, seed: int, master: str = LOCAL_MASTER
 ) -> dict:
     """Build the shards with Spark; returns the same manifest as build_local."""
     from pyspark.sql import Window

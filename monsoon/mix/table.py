@@ -141,7 +141,7 @@ def load_table(path: str | Path) -> MixTable:
     else:
         raise ConfigError(f"{path}: a mix table is .yaml, .md or .csv, not {suffix or 'a file without suffix'}")
     for row in table.rows:
-        if row.parquet:  # external files are named relative to the table, like paths in run configs
+        if row.parquet and "://" not in row.parquet:  # local files are named relative to the table, as in run configs
             row.parquet = os.path.normpath(path.parent / row.parquet)
     _check_sources(table, str(path))
     return table

@@ -14,9 +14,6 @@ pipelines/spark.py).
 
 from __future__ import annotations
 
-import glob
-import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -25,6 +22,7 @@ from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from monsoon.config import RunConfig
+from monsoon.pipelines.inputs import input_folder
 from monsoon.pipelines.layout import RunLayout
 from monsoon.stages.extract import Extract
 from monsoon.stages.lid import LanguageId
@@ -37,26 +35,11 @@ from monsoon.stages.warc_reader import WarcDocumentReader
 from monsoon.stages.writer import CorpusWriter, intermediate_reader
 
 DOCUMENTS, CLUSTERS, WRITE = "1_extract", "2_clusters", "3_write"  # stage names: their log folders
-WARC_GLOB = "**/*.warc*"
-_GLOB_CHARS = re.compile(r"[*?\[]")
-
-
-def split_input(path: str) -> tuple[str, str]:
-    """An input path, file or glob (local or URI) as (folder, glob pattern relative to it)."""
-    if _GLOB_CHARS.search(path):
-        parts = path.split("/")
-        first_glob = next(i for i, part in enumerate(parts) if _GLOB_CHARS.search(part))
-        return "/".join(parts[:first_glob]) or ".", "/".join(parts[first_glob:])
-    if "://" not in path and os.path.isfile(path):
-        return os.path.dirname(path) or ".", glob.escape(os.path.basename(path))
-    return path, WARC_GLOB
 
 
 def warc_reader(config: RunConfig) -> WarcDocumentReader:
-    folder, pattern = split_input(config.input)
     return WarcDocumentReader(
-        folder,
-        glob_pattern=pattern,
+        input_folder(config.input, config.input_prefix, config.limit),
         source=config.source,
         dump=config.dump,
         max_html_bytes=config.reader.max_html_bytes,

@@ -6,9 +6,11 @@ any other fastText LID model (lid.176.bin, GlotLID model_v3.bin), local or remot
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import math
 import os
+import shutil
 import tempfile
 from functools import cache
 
@@ -39,12 +41,16 @@ def local_model_path(model: str) -> str:
     if "://" not in model:
         return model
     folder, name = model.rsplit("/", 1)
-    target = os.path.join(tempfile.gettempdir(), "monsoon-models", name)
-    if not os.path.exists(target):  # a remote model the user named: copied once per machine
+    # a remote model the user named: copied once per machine, under a folder named after its whole URI (two
+    # buckets' model.bin stay apart); each process copies to its own part file, so concurrent workers never mix
+    uri_key = hashlib.sha256(model.encode()).hexdigest()[:16]
+    target = os.path.join(tempfile.gettempdir(), "monsoon-models", uri_key, name)
+    if not os.path.exists(target):
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        with get_datafolder(folder).open(name, "rb") as src, open(target + ".part", "wb") as dst:
-            dst.write(src.read())
-        os.replace(target + ".part", target)
+        part = f"{target}.{os.getpid()}.part"
+        with get_datafolder(folder).open(name, "rb") as src, open(part, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        os.replace(part, target)
     return target
 
 

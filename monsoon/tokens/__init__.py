@@ -1,8 +1,8 @@
 """Token counting with a real LLM tokenizer, offline by default.
 
 `llama3` (default): Meta's Llama 3 tokenizer as shipped in the `llama-models` wheel, the tokenizer SEA-LION's
-mix table counts with. Any other value: a local HF `tokenizer.json` path, or a Hugging Face hub name (which
-needs the network, so only when the user asks for it).
+mix table counts with. Any other value: an HF `tokenizer.json` path, local or a URI (s3://...), or a Hugging Face
+hub name (which needs the network, so only when the user asks for it).
 """
 
 from __future__ import annotations
@@ -35,5 +35,11 @@ def load_token_counter(spec: str = LLAMA3) -> TokenCounter:
         )
     from tokenizers import Tokenizer as HFTokenizer
 
-    hf = HFTokenizer.from_file(spec) if Path(spec).is_file() else HFTokenizer.from_pretrained(spec)
+    if "://" in spec:  # a tokenizer.json in object storage (s3://...), read through fsspec
+        import fsspec
+
+        with fsspec.open(spec, "rt", encoding="utf-8") as file:
+            hf = HFTokenizer.from_str(file.read())
+    else:
+        hf = HFTokenizer.from_file(spec) if Path(spec).is_file() else HFTokenizer.from_pretrained(spec)
     return TokenCounter(name=spec, count=lambda text: len(hf.encode(text, add_special_tokens=False).ids))

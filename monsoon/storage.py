@@ -1,0 +1,50 @@
+"""Reading a run's files wherever they are: a local path or any fsspec URI (s3://, gs://, hdfs://, https://).
+
+Credentials and endpoints are the filesystem's own (for S3, s3fs reads the AWS_* environment variables,
+~/.aws, or fsspec's config such as FSSPEC_S3_ENDPOINT_URL); nothing here names a store."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fsspec.core import url_to_fs
+
+
+def is_uri(path: str | Path) -> bool:
+    return "://" in str(path)
+
+
+def join(folder: str | Path, *parts: str) -> str:
+    """`folder/part/...`, a URI staying a URI."""
+    return posixpath.join(str(folder), *parts) if is_uri(folder) else os.path.join(folder, *parts)
+
+
+def glob(pattern: str | Path) -> list[str]:
+    """The files matching `pattern`, sorted, named as the pattern is (URIs keep their protocol)."""
+    fs, stripped = url_to_fs(str(pattern))
+    found = sorted(fs.glob(stripped))
+    return [fs.unstrip_protocol(path) for path in found] if is_uri(pattern) else found
+
+
+def exists(path: str | Path) -> bool:
+    fs, stripped = url_to_fs(str(path))
+    return fs.exists(stripped)
+
+
+def read_text(path: str | Path) -> str:
+    fs, stripped = url_to_fs(str(path))
+    return fs.read_text(stripped, encoding="utf-8")
+
+
+def parquet_file(path: str | Path) -> pq.ParquetFile:
+    fs, stripped = url_to_fs(str(path))
+    return pq.ParquetFile(stripped, filesystem=fs)
+
+
+def read_parquet(path: str | Path, columns: list[str] | None = None) -> pa.Table:
+    fs, stripped = url_to_fs(str(path))
+    return pq.read_table(stripped, columns=columns, filesystem=fs)
