@@ -53,6 +53,16 @@ class DedupSpec:
 
 
 @dataclass(frozen=True)
+class FooterSpec:
+    """Footer trimming (Swallow): among the last `last_lines` lines, the text is cut from the first line whose
+    characters are more than `min_keyword_frac` footer keywords (`keywords`: a word file in this folder)."""
+
+    keywords: str
+    last_lines: int = 10
+    min_keyword_frac: float = 0.3
+
+
+@dataclass(frozen=True)
 class Language:
     code: str
     name: str
@@ -69,6 +79,8 @@ class Language:
     stop_words: list[str] = field(default_factory=list)
     dedup: DedupSpec = field(default_factory=DedupSpec)
     filters: dict[str, Bounds] = field(default_factory=dict)  # family -> bounds, applied in this order
+    ng_words: str | None = None  # word file (in this folder) of expressions whose share of the text is bounded
+    footer: FooterSpec | None = None  # trim the text's footer before the quality filters
 
     def __post_init__(self) -> None:
         if self.lid_confusable and not self.lid_wordfreq:
@@ -91,6 +103,13 @@ class Language:
         if self.dedup.shingle == "lemma":
             return self.words.lemma_tokenize(text)
         return self.word_list(text)
+
+
+@cache
+def read_word_file(name: str) -> tuple[str, ...]:
+    """The entries of a word file in this folder, one a line; lines starting with '#' are comments."""
+    with open(LANGUAGES_DIR / name, encoding="utf-8") as f:
+        return tuple(line.rstrip("\r\n") for line in f if line.strip() and not line.startswith("#"))
 
 
 @lru_cache(maxsize=4)
