@@ -12,6 +12,7 @@ from datatrove.pipeline.base import PipelineStep
 
 from monsoon.config import RunConfig
 from monsoon.stages.extract import Extract
+from monsoon.stages.footer import FooterTrim
 from monsoon.stages.lid import LanguageId
 from monsoon.stages.minhash import MinhashSignature
 from monsoon.stages.prelid import PreLanguageCheck
@@ -47,8 +48,9 @@ def warc_reader(config: RunConfig) -> WarcDocumentReader:
 
 
 def document_steps(config: RunConfig) -> list[PipelineStep]:
-    """The per-document steps after reading, shared by every engine: pre-LID, extract, token count, LID,
-    quality, MinHash bands. Tokens are counted right after extraction so every later drop is known in tokens too."""
+    """The per-document steps after reading, shared by every engine: pre-LID, extract, token count, LID, footer
+    trimming, quality, MinHash bands. Tokens are counted right after extraction so every later drop is known in
+    tokens too (and again for a trimmed text)."""
     steps: list[PipelineStep] = []
     if config.prelid.enabled:
         steps.append(
@@ -68,6 +70,7 @@ def document_steps(config: RunConfig) -> list[PipelineStep]:
         ),
         TokenCount(config.tokenizer),
         LanguageId(config.languages, model=config.lid.model, max_chars=config.lid.max_chars),
+        FooterTrim(config.tokenizer),
         QualityFilter(config.languages),
     ]
     if config.dedup.enabled:
