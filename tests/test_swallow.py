@@ -11,10 +11,11 @@ from datatrove.data import Document
 
 from monsoon.filters import FAMILIES
 from monsoon.filters.swallow_japanese import japanese_letter_counts, line_sentences
-from monsoon.languages import get_language, read_word_file
+from monsoon.languages import NgHostSpec, get_language, read_word_file
 from monsoon.stages.charset import decode_html
 from monsoon.stages.extract import Extract
 from monsoon.stages.footer import FooterTrim, keyword_frac, trim_footer
+from monsoon.stages.ng_hosts import NgHostFilter, ng_host_reason
 from monsoon.stages.quality import QualityFilter
 from monsoon.tokens import load_token_counter
 
@@ -103,6 +104,35 @@ def test_a_page_over_five_percent_ng_words_is_dropped_for_it():
     text = aozora() + "\n" + "\n".join(f"彼は「{word}」と言った。" for word in words[:60])
     assert swallow_reason(aozora()) is None
     assert swallow_reason(text) == "swallow_ng_words.ng_word_frac>max"
+
+
+# --- NG hosts ----------------------------------------------------------------------------------------------------
+def test_hosts_ending_in_swallows_suffixes_are_dropped_and_others_kept():
+    spec = JAPANESE.ng_hosts
+    assert ng_host_reason("https://hayabusa9.5ch.net/test/read.cgi/news/1/", spec) == "ng_host.suffix"
+    assert ng_host_reason("https://ja.wikipedia.org/wiki/東京", spec) == "ng_host.suffix"
+    assert ng_host_reason("https://www.asahi.com/articles/A.html", spec) is None
+    assert ng_host_reason("", spec) is None
+
+
+def test_ut1_categories_match_exact_hosts_of_the_chosen_categories_only(tmp_path):
+    for category, host in (("adult", "adult.example.jp"), ("blog", "blog.example.jp")):
+        (tmp_path / category).mkdir()
+        (tmp_path / category / "domains").write_text(f"{host}\n")
+    spec = NgHostSpec(ut1=str(tmp_path), ut1_categories=["adult", "mixed adult"])
+    assert ng_host_reason("https://adult.example.jp/page", spec) == "ng_host.adult"
+    assert ng_host_reason("https://www.adult.example.jp/page", spec) is None  # exact host name, as in Swallow
+    assert ng_host_reason("https://blog.example.jp/page", spec) is None  # a category not chosen
+
+
+def test_host_step_drops_japanese_pages_of_listed_hosts_only():
+    docs = {
+        code: Document(text="本文", id=code, metadata={"language": code, "url": "https://a.5ch.net/x"})
+        for code in ("jpn_Jpan", "tha_Thai")
+    }
+    step = NgHostFilter(["jpn_Jpan", "tha_Thai"])
+    assert step.filter(docs["jpn_Jpan"]) == (False, "ng_host.suffix")
+    assert step.filter(docs["tha_Thai"]) is True
 
 
 # --- footer trimming ---------------------------------------------------------------------------------------------

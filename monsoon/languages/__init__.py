@@ -63,6 +63,17 @@ class FooterSpec:
 
 
 @dataclass(frozen=True)
+class NgHostSpec:
+    """Hosts whose pages are dropped (Swallow's URL rule): a host listed under one of `ut1_categories` in a local
+    copy of the UT1 blocklists (`ut1`: a folder of <category>/domains files; none when unset), or ending in one of
+    `suffixes`."""
+
+    ut1: str | None = None
+    ut1_categories: list[str] = field(default_factory=list)
+    suffixes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Language:
     code: str
     name: str
@@ -81,6 +92,7 @@ class Language:
     filters: dict[str, Bounds] = field(default_factory=dict)  # family -> bounds, applied in this order
     ng_words: str | None = None  # word file (in this folder) of expressions whose share of the text is bounded
     footer: FooterSpec | None = None  # trim the text's footer before the quality filters
+    ng_hosts: NgHostSpec | None = None  # drop pages of these hosts before the quality filters
 
     def __post_init__(self) -> None:
         if self.lid_confusable and not self.lid_wordfreq:

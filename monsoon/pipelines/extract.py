@@ -15,6 +15,7 @@ from monsoon.stages.extract import Extract
 from monsoon.stages.footer import FooterTrim
 from monsoon.stages.lid import LanguageId
 from monsoon.stages.minhash import MinhashSignature
+from monsoon.stages.ng_hosts import NgHostFilter
 from monsoon.stages.prelid import PreLanguageCheck
 from monsoon.stages.quality import QualityFilter
 from monsoon.stages.token_count import TokenCount
@@ -48,9 +49,9 @@ def warc_reader(config: RunConfig) -> WarcDocumentReader:
 
 
 def document_steps(config: RunConfig) -> list[PipelineStep]:
-    """The per-document steps after reading, shared by every engine: pre-LID, extract, token count, LID, footer
-    trimming, quality, MinHash bands. Tokens are counted right after extraction so every later drop is known in
-    tokens too (and again for a trimmed text)."""
+    """The per-document steps after reading, shared by every engine: pre-LID, extract, token count, LID, host
+    blocklist, footer trimming, quality, MinHash bands. Tokens are counted right after extraction so every later
+    drop is known in tokens too (and again for a trimmed text)."""
     steps: list[PipelineStep] = []
     if config.prelid.enabled:
         steps.append(
@@ -70,6 +71,7 @@ def document_steps(config: RunConfig) -> list[PipelineStep]:
         ),
         TokenCount(config.tokenizer),
         LanguageId(config.languages, model=config.lid.model, max_chars=config.lid.max_chars),
+        NgHostFilter(config.languages),
         FooterTrim(config.tokenizer),
         QualityFilter(config.languages),
     ]
