@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import gzip
 import re
+from collections import Counter
 from pathlib import Path
 
 from datatrove.data import Document
@@ -268,16 +269,22 @@ def evaluate(title: str, docs: list[tuple[str, str]]) -> None:
         agree = sum(a == b for a, b in zip(ref_keep, our_keep, strict=True))
         print(f"{rule:<26} {sum(ref_keep) / n:>15.3f} {sum(our_keep) / n:>13.3f} {agree / n:>6.3f}   {bound}")
     ref_keep = [not broken for broken in ref_broken]
-    for label, ours in (("untrimmed text", ours_broken), ("after footer trimming", ours_trimmed_broken)):
+    for label, ours in (("on the untrimmed text", ours_broken), ("after footer trimming", ours_trimmed_broken)):
         our_keep = [not broken for broken in ours]
         agree = sum(a == b for a, b in zip(ref_keep, our_keep, strict=True))
         print(
-            f"all Swallow rules: reference keeps {sum(ref_keep)}/{n} ({sum(ref_keep) / n:.1%}), monsoon on the "
+            f"all Swallow rules: reference keeps {sum(ref_keep)}/{n} ({sum(ref_keep) / n:.1%}), monsoon "
             f"{label} {sum(our_keep)}/{n} ({sum(our_keep) / n:.1%}); decision agreement {agree / n:.3f}"
         )
         for (name, _), r, o in zip(docs, ref_broken, ours, strict=True):
             if (not r) != (not o):
                 print(f"    disagree: {name}: reference {r or 'keeps'}, monsoon {o or 'keeps'}")
+    dropped = [(name, broken) for (name, _), broken in zip(docs, ref_broken, strict=True) if broken]
+    print(f"dropped by Swallow's rules (reference; every rule broken): {len(dropped)}")
+    if len(dropped) > 15:
+        print(f"    documents breaking each rule: {dict(Counter(rule for _, broken in dropped for rule in broken))}")
+    for name, broken in dropped if len(dropped) <= 15 else ():
+        print(f"    {name}: {', '.join(broken)}")
     print(f"footer trimming: {len(trims)} of {n} documents trimmed (monsoon = reference transcription on every one)")
     for name, cut in trims:
         print(f"    {name}: cut {len(cut)} chars: {cut[:80]!r}")
