@@ -9,9 +9,10 @@ import pytest
 from conftest import aozora, html_page, run_job, shared, warc_response
 from datatrove.data import Document
 
+from monsoon.config import ConfigError
 from monsoon.filters import FAMILIES
 from monsoon.filters.swallow_japanese import japanese_letter_counts, line_sentences
-from monsoon.languages import NgHostSpec, get_language, read_word_file
+from monsoon.languages import LANGUAGES_DIR, NgHostSpec, get_language, load_language_file, read_word_file
 from monsoon.stages.charset import decode_html
 from monsoon.stages.extract import Extract
 from monsoon.stages.footer import FooterTrim, keyword_frac, trim_footer
@@ -198,3 +199,11 @@ def test_the_pipeline_trims_a_footer_before_the_filters_and_keeps_the_page(tmp_p
     assert "プライバシーポリシー" not in row["text"]
     assert row["token_count"] == load_token_counter("llama3").count(row["text"])
     assert accounting["languages"]["jpn_Jpan"]["tokens"] == row["token_count"]
+
+
+def test_a_missing_word_file_is_an_error_naming_it(tmp_path):
+    path = tmp_path / "jpn_Jpan.yaml"
+    text = (LANGUAGES_DIR / "jpn_Jpan.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("ng_words: jpn_Jpan_ng_words.txt", "ng_words: jpn_Jpan_ngwords.txt"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"jpn_Jpan.yaml.*'jpn_Jpan_ngwords.txt' not found"):
+        load_language_file(path)

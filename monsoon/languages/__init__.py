@@ -101,6 +101,9 @@ class Language:
             raise ValueError(f"unknown segmenter {self.segmenter!r}; known: {', '.join(sorted(SEGMENTERS))}")
         if self.dedup.shingle == "lemma" and not hasattr(SEGMENTERS[self.segmenter], "lemma_tokenize"):
             raise ValueError(f"dedup.shingle 'lemma' needs a segmenter with dictionary forms, not {self.segmenter!r}")
+        for word_file in (self.ng_words, self.footer and self.footer.keywords):
+            if word_file and not (LANGUAGES_DIR / word_file).is_file():
+                raise ValueError(f"word file {word_file!r} not found in {LANGUAGES_DIR}")
 
     @property
     def words(self) -> WordTokenizer:
