@@ -18,14 +18,16 @@ from monsoon.languages import NgHostSpec, get_language
 
 @cache
 def ut1_hosts(folder: str, categories: tuple[str, ...]) -> dict[str, str]:
-    """Host -> the first of `categories` whose `<folder>/<category>/domains` file lists it."""
+    """Entry -> the first of `categories` whose `<folder>/<category>/domains` or `urls` file lists it (Swallow reads
+    both; only an entry that is a bare host name can equal a URL's host)."""
     hosts: dict[str, str] = {}
     for category in categories:
-        path = os.path.join(folder, category, "domains")
-        if os.path.exists(path):  # Swallow's list names categories that UT1 does not have (e.g. "mixed adult")
-            with open(path, encoding="utf-8", errors="replace") as f:
-                for line in f:
-                    hosts.setdefault(line.strip(), category)
+        for name in ("domains", "urls"):
+            path = os.path.join(folder, category, name)
+            if os.path.exists(path):  # Swallow's list names categories that UT1 does not have (e.g. "mixed adult")
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    for line in f:
+                        hosts.setdefault(line.strip(), category)
     return hosts
 
 
