@@ -9,10 +9,20 @@ from monsoon.filters.fineweb_quality import FineWebQuality
 from monsoon.filters.gopher_quality import GopherQuality
 from monsoon.filters.gopher_repetition import GopherRepetition
 from monsoon.filters.swallow_japanese import SwallowJapanese
+from monsoon.filters.swallow_ng_words import SwallowNgWords
+from monsoon.filters.swallow_repetition import SwallowRepetition
 from monsoon.languages import Language
 
 FAMILIES: dict[str, SignalFamily] = {
-    family.name: family for family in (GopherRepetition(), FineWebQuality(), GopherQuality(), SwallowJapanese())
+    family.name: family
+    for family in (
+        GopherRepetition(),
+        FineWebQuality(),
+        GopherQuality(),
+        SwallowJapanese(),
+        SwallowRepetition(),
+        SwallowNgWords(),
+    )
 }
 
 

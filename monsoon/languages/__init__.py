@@ -54,6 +54,27 @@ class DedupSpec:
 
 
 @dataclass(frozen=True)
+class FooterSpec:
+    """Footer trimming (Swallow): among the last `last_lines` lines, the text is cut from the first line whose
+    characters are more than `min_keyword_frac` footer keywords (`keywords`: a word file in this folder)."""
+
+    keywords: str
+    last_lines: int = 10
+    min_keyword_frac: float = 0.3
+
+
+@dataclass(frozen=True)
+class NgHostSpec:
+    """Hosts whose pages are dropped (Swallow's URL rule): a host listed under one of `ut1_categories` in a local
+    copy of the UT1 blocklists (`ut1`: a folder of <category>/domains files; none when unset), or ending in one of
+    `suffixes`."""
+
+    ut1: str | None = None
+    ut1_categories: list[str] = field(default_factory=list)
+    suffixes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Language:
     code: str
     name: str
@@ -70,6 +91,9 @@ class Language:
     stop_words: list[str] = field(default_factory=list)
     dedup: DedupSpec = field(default_factory=DedupSpec)
     filters: dict[str, Bounds] = field(default_factory=dict)  # family -> bounds, applied in this order
+    ng_words: str | None = None  # word file (in this folder) of expressions whose share of the text is bounded
+    footer: FooterSpec | None = None  # trim the text's footer before the quality filters
+    ng_hosts: NgHostSpec | None = None  # drop pages of these hosts before the quality filters
 
     def __post_init__(self) -> None:
         if self.lid_confusable and not self.lid_wordfreq:
@@ -78,6 +102,9 @@ class Language:
             raise ValueError(f"unknown segmenter {self.segmenter!r}; known: {', '.join(sorted(SEGMENTERS))}")
         if self.dedup.shingle == "lemma" and not hasattr(SEGMENTERS[self.segmenter], "lemma_tokenize"):
             raise ValueError(f"dedup.shingle 'lemma' needs a segmenter with dictionary forms, not {self.segmenter!r}")
+        for word_file in (self.ng_words, self.footer and self.footer.keywords):
+            if word_file and not (LANGUAGES_DIR / word_file).is_file():
+                raise ValueError(f"word file {word_file!r} not found in {LANGUAGES_DIR}")
 
     @property
     def words(self) -> WordTokenizer:
@@ -92,6 +119,13 @@ class Language:
         if self.dedup.shingle == "lemma":
             return self.words.lemma_tokenize(text)
         return self.word_list(text)
+
+
+@cache
+def read_word_file(name: str) -> tuple[str, ...]:
+    """The entries of a word file in this folder, one a line; lines starting with '#' are comments."""
+    with open(LANGUAGES_DIR / name, encoding="utf-8") as f:
+        return tuple(line.rstrip("\r\n") for line in f if line.strip() and not line.startswith("#"))
 
 
 @lru_cache(maxsize=4)

@@ -25,9 +25,11 @@ from monsoon.config import RunConfig
 from monsoon.pipelines.inputs import input_folder
 from monsoon.pipelines.layout import RunLayout
 from monsoon.stages.extract import Extract
+from monsoon.stages.footer import FooterTrim
 from monsoon.stages.lid import LanguageId
 from monsoon.stages.minhash import MinhashSignature
 from monsoon.stages.near_duplicates import NearDuplicateFilter
+from monsoon.stages.ng_hosts import NgHostFilter
 from monsoon.stages.prelid import PreLanguageCheck
 from monsoon.stages.quality import QualityFilter
 from monsoon.stages.token_count import TokenCount
@@ -73,9 +75,14 @@ def identification_steps(config: RunConfig) -> list[PipelineStep]:
 
 
 def document_steps(config: RunConfig) -> list[PipelineStep]:
-    """Every per-document step after reading, shared by both engines: identification_steps, quality filters,
-    MinHash bands."""
-    steps = [*identification_steps(config), QualityFilter(config.languages)]
+    """Every per-document step after reading, shared by both engines: identification_steps, host blocklist,
+    footer trimming (a trimmed text's tokens are counted again), quality filters, MinHash bands."""
+    steps = [
+        *identification_steps(config),
+        NgHostFilter(config.languages),
+        FooterTrim(config.tokenizer),
+        QualityFilter(config.languages),
+    ]
     if config.dedup.enabled:
         steps.append(MinhashSignature(config.dedup.seed))
     return steps
