@@ -67,7 +67,7 @@ def document_steps(config: RunConfig) -> list[PipelineStep]:
             deduplicate=config.extract.deduplicate,
         ),
         TokenCount(config.tokenizer),
-        LanguageId(config.languages, model=config.lid.model, max_chars=config.lid.max_chars),
+        LanguageId(config.languages, model=config.lid.model, max_chars=config.lid.max_chars, recipe=config.recipe),
         QualityFilter(config.languages),
     ]
     if config.dedup.enabled:
