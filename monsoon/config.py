@@ -65,6 +65,8 @@ class RunConfig:
     lid: LidConfig = field(default_factory=LidConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     tokenizer: str = "llama3"  # "llama3" (from the llama-models wheel), a tokenizer.json path, or an HF hub name
+    # "monsoon": FineWeb-2 as published plus each language file's recorded `deviations`; "fineweb2": none of them
+    recipe: str = "monsoon"
 
     def __post_init__(self) -> None:
         if self.tasks < 1 or self.workers < 1:

@@ -53,7 +53,7 @@ def test_malay_and_indonesian_translations_of_the_same_news_are_told_apart():
     for code in ("zsm_Latn", "ind_Latn"):
         text = " ".join([row["text"] for row in rows if row["lang"] == code][:5])
         label, score = predict("embedded", text)
-        assert label == code and score >= get_language(code).min_language_score
+        assert label == code and score >= get_language(code).minimum_score("lid176")
 
 
 def test_labels_are_normalised_to_iso639_3_and_script():
@@ -70,7 +70,7 @@ def test_thai_page_is_labelled_tha_thai_and_kept(tmp_path):
 
     rows = pq.read_table(output / "tha_Thai").to_pylist()
     assert [row["language"] for row in rows] == ["tha_Thai"]
-    assert rows[0]["language_score"] >= get_language("tha_Thai").min_language_score
+    assert rows[0]["language_score"] >= get_language("tha_Thai").minimum_score("lid176")
     assert accounting["languages"]["tha_Thai"]["kept"] == 1
 
 
@@ -112,7 +112,7 @@ def test_second_tier_unspaced_scripts_are_segmented_and_identified(code):
     assert len(words) > 2 * len(sentence.split())
     assert "".join(words) == "".join(sentence.split())
     label, score = predict("embedded", " ".join(texts))
-    assert label == code and score >= language.min_language_score
+    assert label == code and score >= language.minimum_score("lid176")
 
 
 def test_unknown_key_in_a_language_file_is_an_error_naming_key_and_file(tmp_path):

@@ -39,9 +39,17 @@ def tokens_of(i: int) -> int:
     return 20 + (i * 7) % 41
 
 
-def write_docs(path: Path, language: str, source: str, ids: list[str], schema: pa.Schema | None = None) -> int:
-    """A parquet file of documents in monsoon's output schema; returns its tokens."""
+def write_docs(
+    path: Path,
+    language: str,
+    source: str,
+    ids: list[str],
+    schema: pa.Schema | None = None,
+    cluster_sizes: list[int] | None = None,
+) -> int:
+    """A parquet file of documents in monsoon's output schema (cluster size 1 unless given); returns its tokens."""
     schema = schema or corpus_schema("llama3")
+    cluster_sizes = cluster_sizes or [1] * len(ids)
     rows = [
         {
             "id": doc_id,
@@ -52,10 +60,10 @@ def write_docs(path: Path, language: str, source: str, ids: list[str], schema: p
             "token_count": tokens_of(int(doc_id.rsplit("-", 1)[1])),
             "source": source,
             "dump": "CC-TEST",
-            "cluster_size": 1,
+            "cluster_size": size,
             "quality_signals": [("gopher_quality.words", 100.0)],
         }
-        for doc_id in ids
+        for doc_id, size in zip(ids, cluster_sizes, strict=True)
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pylist(rows, schema=schema)
@@ -327,3 +335,131 @@ def test_spark_build_writes_the_local_builds_shards(mix_input, local_build, spar
     spark = shard_rows(shards)
     assert [{r[:3] for r in shard} for shard in spark] == [{r[:3] for r in shard} for shard in local]
     assert manifest == json.loads((local_build / "manifest.json").read_text())  # same sha256: same bytes
+
+
+# cluster sizes at both ends of each of FineWeb-2's bands, and the copies its rehydration makes of them
+BAND_EDGES = {1: 1, 2: 2, 3: 3, 4: 3, 5: 5, 99: 5, 100: 8, 999: 8, 1000: 1, 4000: 1}
+
+
+@pytest.fixture(scope="module")
+def rehydration_input(tmp_path_factory) -> dict:
+    """Japanese (x1) and Thai (x0.5) documents kept for clusters of every band edge, external parquet (x2) with
+    no cluster_size column, and the builds without and with --rehydrate."""
+    root = tmp_path_factory.mktemp("rehydration")
+    out = root / "out"
+    sizes = list(BAND_EDGES) * 30
+    languages = {}
+    for code, prefix in (("jpn_Jpan", "ja"), ("tha_Thai", "th")):
+        ids = [f"{prefix}-{i}" for i in range(300)]
+        tokens = write_docs(out / code / "00000.parquet", code, "web", ids, None, sizes)
+        languages[code] = {"read": 300, "kept": 300, "tokens": tokens, "dropped": {}, "errored": {}}
+    external = root / "external"
+    external.mkdir()
+    ids = [f"wiki-{i}" for i in range(100)]
+    pq.write_table(pa.table({"id": ids, "token_count": [tokens_of(i) for i in range(100)]}), external / "p.parquet")
+    total = {"read": 600, "kept": 600, "tokens": sum(b["tokens"] for b in languages.values()), "dropped": {}}
+    (out / "accounting.json").write_text(json.dumps({"total": {**total, "errored": {}}, "languages": languages}))
+    table = root / "mix.yaml"
+    table.write_text(
+        "name: rehydrated\nunit: tokens\ntokens_per_shard: 20000\nseed: 3\nrows:\n"
+        "  - {source: Japanese web, language: jpn_Jpan, unique: all, multiplier: 1}\n"
+        "  - {source: Thai web, language: tha_Thai, unique: all, multiplier: 0.5}\n"
+        "  - {source: Wiki, parquet: external/*.parquet, unique: all, multiplier: 2}\n"
+    )
+    builds = {}
+    for name, flags in (("plain", ()), ("rehydrated", ("--rehydrate",))):
+        builds[name] = root / name
+        args = ("mix", "build", str(table), "--from", str(out), "--to", str(builds[name]), *flags)
+        parsed = build_parser().parse_args(args)
+        assert parsed.handler(parsed) == 0
+    return {"out": out, "table": table, **builds}
+
+
+def copies_per_document(shards: Path) -> dict[tuple[str, str], list[int]]:
+    copies: dict[tuple[str, str], list[int]] = {}
+    for source, doc_id, copy, _ in (row for shard in shard_rows(shards) for row in shard):
+        copies.setdefault((source, doc_id), []).append(copy)
+    return {key: sorted(value) for key, value in copies.items()}
+
+
+def test_rehydration_repeats_each_document_by_fineweb2s_table_times_its_rows_multiplier(rehydration_input):
+    plain, rehydrated = (copies_per_document(rehydration_input[name]) for name in ("plain", "rehydrated"))
+    weight = {f"{p}-{i}": BAND_EDGES[list(BAND_EDGES)[i % 10]] for p in ("ja", "th") for i in range(300)}
+
+    assert {k: len(v) for k, v in plain.items() if k[0] == "Japanese web"} == {
+        ("Japanese web", doc_id): 1 for doc_id in weight if doc_id.startswith("ja")
+    }
+    assert set(rehydrated) == set(plain)  # the same documents taken; x0.5 leaves the same half of the Thai out
+    for (source, doc_id), copies in rehydrated.items():
+        times = 1 if source == "Wiki" else weight[doc_id]  # external parquet has no cluster sizes: weight 1
+        assert copies == list(range(len(plain[(source, doc_id)]) * times)), (source, doc_id)
+    assert {len(v) for k, v in rehydrated.items() if k[0] == "Wiki"} == {2}
+
+
+def test_the_manifest_and_the_audit_report_the_rehydration(rehydration_input, capsys, tmp_path):
+    plain = json.loads((rehydration_input["plain"] / "manifest.json").read_text())
+    manifest = json.loads((rehydration_input["rehydrated"] / "manifest.json").read_text())
+    assert plain["rehydration"] is None and "tokens_before_rehydration" not in plain["sources"][0]
+    assert manifest["rehydration"] == {"1": 1, "2": 2, "3": 3, "5": 5, "100": 8, "1000": 1}
+    japanese, thai, wiki = manifest["sources"]
+    assert japanese["taken_docs_by_rehydration_weight"] == {"1": 90, "2": 30, "3": 60, "5": 60, "8": 60}
+    assert wiki["taken_docs_by_rehydration_weight"] == {"1": 100}
+    for before, after in zip(plain["sources"], manifest["sources"], strict=True):
+        assert after["tokens_before_rehydration"] == before["tokens"]
+        assert after["unique_tokens"] == before["unique_tokens"]
+    assert japanese["tokens"] == sum(
+        tokens_of(i) * BAND_EDGES[list(BAND_EDGES)[i % 10]] for i in range(300)
+    )  # 300 documents of 20..60 tokens, each times its weight
+    assert thai["taken_docs_by_rehydration_weight"] == japanese["taken_docs_by_rehydration_weight"]
+
+    code, out, _ = monsoon(
+        capsys,
+        "mix",
+        "build",
+        str(rehydration_input["table"]),
+        "--from",
+        str(rehydration_input["out"]),
+        "--to",
+        str(tmp_path / "again"),
+        "--rehydrate",
+    )
+    assert code == 0
+    assert "rehydrated as FineWeb-2: copies x 1 for clusters of 1+, 2 for clusters of 2+, 3 for clusters of 3+" in out
+    assert (
+        f"Japanese web: {japanese['unique_tokens']:,} unique tokens x 1 = {japanese['unique_tokens']:,}, rehydrated:"
+        f" taken documents x1 90, x2 30, x3 60, x5 60, x8 60; {japanese['tokens']:,} tokens in"
+        f" {japanese['docs']:,} documents"
+    ) in out
+
+    code, printed, _ = monsoon(
+        capsys,
+        "audit",
+        str(rehydration_input["out"]),
+        "--shards",
+        str(rehydration_input["rehydrated"]),
+        "--to",
+        str(tmp_path / "report"),
+    )
+    assert code == 0 and "4 shards in" in printed and "all match their manifest" in printed
+    markdown = (tmp_path / "report" / "report.md").read_text()
+    assert (
+        "Rehydrated as FineWeb-2: each taken document's copies times 1 for clusters of 1+, 2 for clusters of 2+, 3"
+        " for clusters of 3+, 5 for clusters of 5+, 8 for clusters of 100+, 1 for clusters of 1000+ documents."
+    ) in markdown
+    assert (
+        f"| {japanese['tokens']:,} | {japanese['docs']:,} | {japanese['unique_tokens']:,} tokens before; taken"
+        " documents x1 90, x2 30, x3 60, x5 60, x8 60 |"
+    ) in markdown
+
+
+@pytest.mark.spark
+def test_spark_rehydrates_as_the_local_build(rehydration_input, spark_session, tmp_path):
+    from monsoon.mix.spark import build_spark
+
+    table = load_table(rehydration_input["table"])
+    manifest = build_spark(
+        table, rehydration_input["out"], tmp_path / "spark", table.tokens_per_shard, table.seed, rehydrate=True
+    )
+
+    assert manifest == json.loads((rehydration_input["rehydrated"] / "manifest.json").read_text())  # same bytes
+    assert copies_per_document(tmp_path / "spark") == copies_per_document(rehydration_input["rehydrated"])

@@ -20,7 +20,7 @@ from monsoon import storage
 from monsoon.accounting import UNDETERMINED, unaccounted
 from monsoon.audit import plots
 from monsoon.audit.funnel import language_funnel, stage_of, total_funnel
-from monsoon.mix.build import MANIFEST, TOLERANCE, tokens_by_source
+from monsoon.mix.build import MANIFEST, TOLERANCE, rehydration_note, tokens_by_source
 from monsoon.mix.plan import plan_table
 from monsoon.mix.table import human, load_table
 
@@ -265,6 +265,7 @@ def _shard_blocks(shards_dir: Path, report_dir: Path) -> tuple[list, list[str], 
         + ("all match their manifest (sha256, documents, tokens per source)" if not problems else "; ".join(problems))
     ]
     plots.shard_balance(report_dir / "shard_balance.png", manifest["shards"], target, float(TOLERANCE))
+    weights = manifest.get("rehydration")  # manifests of builds before rehydration existed have no key
     sources = Table(
         [
             "source",
@@ -274,6 +275,7 @@ def _shard_blocks(shards_dir: Path, report_dir: Path) -> tuple[list, list[str], 
             "multiplier",
             "tokens in shards",
             "documents in shards",
+            "rehydration",
         ],
         [
             [
@@ -284,15 +286,23 @@ def _shard_blocks(shards_dir: Path, report_dir: Path) -> tuple[list, list[str], 
                 s["multiplier"],
                 s["tokens"],
                 s["docs"],
+                f"{s['tokens_before_rehydration']:,} tokens before; {rehydration_note(s)}" if weights else "off",
             ]
             for s in manifest["sources"]
         ],
+    )
+    rehydration = (
+        "Rehydrated as FineWeb-2: each taken document's copies times "
+        + ", ".join(f"{w} for clusters of {size}+" for size, w in weights.items())
+        + " documents."
+        if weights
+        else "Not rehydrated."
     )
     blocks = [
         Heading("Shards"),
         Paragraph(
             f"{manifest['table']}: {len(rows)} shards, {manifest['tokens']:,} tokens, tokens_per_shard {target:,}"
-            f" (seed {manifest['seed']}); {within} of {len(rows)} within ±{TOLERANCE:.0%}. {lines[0]}."
+            f" (seed {manifest['seed']}); {within} of {len(rows)} within ±{TOLERANCE:.0%}. {lines[0]}. {rehydration}"
         ),
         sources,
         Table(

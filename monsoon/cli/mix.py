@@ -15,6 +15,7 @@ mix table (YAML; or a Markdown / CSV table with SEA-LION's columns, chosen by th
   tokenizer: llama3            # optional: refuse sources counted with another tokenizer
   tokens_per_shard: 100000000
   seed: 0
+  rehydrate: false             # FineWeb-2's rehydration: copies x weight of the cluster size (see --rehydrate)
   rows:
     - source: Thai web         # the row's name
       language: tha_Thai       # OUT_DIR/tha_Thai/*.parquet (dataset: X keeps rows whose `source` is X)
@@ -90,14 +91,15 @@ def cmd_mix_build(args: argparse.Namespace) -> int:
         table = load_table(args.table)
         tokens_per_shard = args.tokens_per_shard or table.tokens_per_shard
         seed = table.seed if args.seed is None else args.seed
+        rehydrate = args.rehydrate or table.rehydrate
         if args.engine == "spark":
             from monsoon.mix.spark import build_spark
 
-            manifest = build_spark(table, args.from_dir, Path(args.to), tokens_per_shard, seed, args.master)
+            manifest = build_spark(table, args.from_dir, Path(args.to), tokens_per_shard, seed, args.master, rehydrate)
         else:
             from monsoon.mix.build import build_local
 
-            manifest = build_local(table, args.from_dir, Path(args.to), tokens_per_shard, seed)
+            manifest = build_local(table, args.from_dir, Path(args.to), tokens_per_shard, seed, rehydrate)
     except (ConfigError, MixError) as error:
         return _fail(error)
     print("\n".join(format_build(manifest, Path(args.to))))
@@ -171,6 +173,12 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--to", metavar="SHARDS_DIR", required=True, help="folder for the shards and manifest")
     build.add_argument("--tokens-per-shard", type=int, metavar="N", help="overrides the table's tokens_per_shard")
     build.add_argument("--seed", type=int, metavar="N", help="overrides the table's seed")
+    build.add_argument(
+        "--rehydrate",
+        action="store_true",
+        help="FineWeb-2's rehydration (as the table's `rehydrate: true`): each taken document's copies times the"
+        " weight of its near-duplicate cluster size (1->1, 2->2, 3-4->3, 5-99->5, 100-999->8, 1000+->1)",
+    )
     add_engine_options(build, "the same decisions as Spark operations, shards written by the executors")
     build.set_defaults(handler=cmd_mix_build)
 

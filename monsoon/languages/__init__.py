@@ -18,8 +18,14 @@ from datatrove.utils.word_tokenizers import WordTokenizer
 from monsoon.languages.segmenters import SEGMENTERS, get_segmenter
 from monsoon.yamlconfig import ConfigError, build, read_yaml
 
+RECIPES = ("monsoon", "fineweb2")  # monsoon: FineWeb-2 (FineWeb for English) plus the file's `deviations`
 FIRST_TIER = ("tha_Thai", "jpn_Jpan", "vie_Latn", "ind_Latn", "zsm_Latn", "tam_Taml", "eng_Latn")
 SECOND_TIER = ("tgl_Latn", "khm_Khmr", "lao_Laoo", "mya_Mymr")  # FineWeb-2 thresholds, not tuned here
+# LID model families, told apart by label format (monsoon.stages.lid.model_family); each language file gives its
+# minimum score for each: GlotLID's are FineWeb-2's published ones; lid.176's follow FineWeb-2's rule
+# max(0.3, min(0.9, median - sigma)) of lid.176's scores of the language's documents (bench/lid_minimums.py),
+# one per recipe where the recipe changes the scores (the Malay/Indonesian pair score)
+LID_FAMILIES = ("lid176", "glotlid")
 LANGUAGES_DIR = Path(str(resources.files("monsoon.languages")))
 
 
@@ -78,7 +84,8 @@ class NgHostSpec:
 class Language:
     code: str
     name: str
-    min_language_score: float
+    # LID model family (LID_FAMILIES) -> minimum score, or -> {recipe: minimum score}
+    min_language_score: dict[str, float | dict[str, float]]
     segmenter: str
     lid_aliases: list[str] = field(default_factory=list)  # other LID labels meaning this language (e.g. zlm_Latn)
     # languages the LID model mixes this one up with; among them the one whose word frequencies (the `wordfreq`
@@ -96,6 +103,11 @@ class Language:
     ng_hosts: NgHostSpec | None = None  # drop pages of these hosts before the quality filters
 
     def __post_init__(self) -> None:
+        minimums = self.min_language_score
+        if not isinstance(minimums, dict) or sorted(minimums) != sorted(LID_FAMILIES):
+            raise ValueError(f"min_language_score must give a minimum for each of {', '.join(LID_FAMILIES)}")
+        if any(isinstance(value, dict) and sorted(value) != sorted(RECIPES) for value in minimums.values()):
+            raise ValueError(f"a min_language_score given per recipe must give one for each of {', '.join(RECIPES)}")
         if self.lid_confusable and not self.lid_wordfreq:
             raise ValueError("lid_confusable needs lid_wordfreq, the word list that tells the languages apart")
         if self.segmenter not in SEGMENTERS:
@@ -105,6 +117,11 @@ class Language:
         for word_file in (self.ng_words, self.footer and self.footer.keywords):
             if word_file and not (LANGUAGES_DIR / word_file).is_file():
                 raise ValueError(f"word file {word_file!r} not found in {LANGUAGES_DIR}")
+
+    def minimum_score(self, family: str, recipe: str = "monsoon") -> float:
+        """The minimum LID score for a model family (LID_FAMILIES) under a recipe (RECIPES)."""
+        minimum = self.min_language_score[family]
+        return minimum[recipe] if isinstance(minimum, dict) else minimum
 
     @property
     def words(self) -> WordTokenizer:

@@ -7,6 +7,8 @@ same shards:
 - repeats: each taken document is written floor(multiplier) times, plus once more while the cumulative
   tokens (same order) stay within fraction(multiplier) x the row's taken tokens, so totals are exact to a
   document;
+- rehydration (optional, FineWeb-2's): those copies times the weight of the document's near-duplicate cluster
+  size (REHYDRATION), so a row gives its unique tokens x multiplier before rehydration;
 - interleaving: all copies of all rows in `entry_key` order (tie-breaks: row, id, copy);
 - shards: n shards share the stream evenly (n: the count whose share total/n is closest to tokens_per_shard);
   a copy goes to the shard whose share holds its middle token, so a shard is total/n tokens give or take one
@@ -49,6 +51,17 @@ def doc_key(seed: int, doc_id: str) -> str:
 def entry_key(seed: int, source: str, doc_id: str, copy: int) -> str:
     """Where one copy of a document goes in the interleaved stream."""
     return hashlib.sha256(f"{seed}|{source}|{doc_id}|{copy}".encode()).hexdigest()[:_KEY_HEX]
+
+
+# FineWeb-2's rehydration weights (huggingface/fineweb-2 README @7bdf8fc29a2f): (smallest cluster size, copies).
+# Sizes 1, 2, 3-4, 5-99, 100-999 and >= 1000 (taken as lower quality) give 1, 2, 3, 5, 8 and 1 copies.
+REHYDRATION = ((1, 1), (2, 2), (3, 3), (5, 5), (100, 8), (1000, 1))
+
+
+def rehydration_weight(cluster_size: int | None) -> int:
+    """Copies FineWeb-2's rehydration makes of a document kept for a cluster of this size (no size: a singleton)."""
+    size = cluster_size or 1
+    return next(weight for smallest, weight in reversed(REHYDRATION) if size >= smallest)
 
 
 def repeats(row: MixRow, taken_tokens: int) -> tuple[int, int]:
@@ -116,10 +129,17 @@ def tokens_by_source(table: pa.Table) -> dict[str, int]:
 
 
 def source_entry(
-    row: MixRow, wanted: int | None, docs: int, available: int, taken: tuple[int, int], out: tuple[int, int]
+    row: MixRow,
+    wanted: int | None,
+    docs: int,
+    available: int,
+    taken: tuple[int, int],
+    out: tuple[int, int],
+    rehydrated: tuple[dict[int, int], int] | None = None,
 ) -> dict:
-    """A row's line in the manifest: what it asked, what its source had, what went into the shards."""
-    return {
+    """A row's line in the manifest: what it asked, what its source had, what went into the shards; with
+    rehydration, its taken documents per rehydration weight and its tokens before rehydration."""
+    entry = {
         "source": row.source,
         "from": row.origin,
         "multiplier": str(row.multiplier),
@@ -132,6 +152,11 @@ def source_entry(
         "tokens": out[1],
         "short_tokens": shortfall(wanted, available),
     }
+    if rehydrated is not None:
+        by_weight, tokens_before = rehydrated
+        entry["taken_docs_by_rehydration_weight"] = {str(weight): n for weight, n in sorted(by_weight.items())}
+        entry["tokens_before_rehydration"] = tokens_before
+    return entry
 
 
 def finish(
@@ -140,6 +165,7 @@ def finish(
     tokenizer: str,
     tokens_per_shard: int,
     seed: int,
+    rehydrate: bool,
     sources: list[dict],
     shards: list[dict],
 ) -> dict:
@@ -152,6 +178,8 @@ def finish(
         "tokenizer": tokenizer,
         "seed": seed,
         "tokens_per_shard": tokens_per_shard,
+        # FineWeb-2's weights as {smallest cluster size: copies}, or None when the build does not rehydrate
+        "rehydration": {str(size): weight for size, weight in REHYDRATION} if rehydrate else None,
         "docs": sum(shard["docs"] for shard in shards),
         "tokens": sum(shard["tokens"] for shard in shards),
         "sources": sources,
@@ -171,8 +199,10 @@ def files_of_rows(table: MixTable, out_dir: str | Path) -> list[list[str]]:
     return files_by_row
 
 
-def build_local(table: MixTable, out_dir: str | Path, shards_dir: Path, tokens_per_shard: int, seed: int) -> dict:
-    """Build the shards on this machine; returns the manifest."""
+def build_local(
+    table: MixTable, out_dir: str | Path, shards_dir: Path, tokens_per_shard: int, seed: int, rehydrate: bool = False
+) -> dict:
+    """Build the shards on this machine; returns the manifest. `rehydrate`: FineWeb-2's rehydration."""
     files_by_row = files_of_rows(table, out_dir)
     tokenizer = common_tokenizer(table, files_by_row)
     schema = shard_schema(tokenizer)
@@ -181,27 +211,35 @@ def build_local(table: MixTable, out_dir: str | Path, shards_dir: Path, tokens_p
     entries: list[tuple[str, int, str, int, int]] = []  # (entry key, row, id, copy, tokens)
     sources = []
     for index, (row, files) in enumerate(zip(table.rows, files_by_row, strict=True)):
-        ids, tokens = [], []
-        for batch in read_batches(row, files, ["id", "token_count"]):
+        ids, tokens, weights = [], [], []
+        for batch in read_batches(row, files, ["id", "token_count", "cluster_size"]):
             ids += batch["id"].to_pylist()
             tokens += batch["token_count"].to_pylist()
+            sizes = batch["cluster_size"].to_pylist() if rehydrate else [None] * batch.num_rows
+            weights += [rehydration_weight(size) for size in sizes]
         if len(set(ids)) != len(ids):
             duplicate = next(i for i, n in Counter(ids).items() if n > 1)
             raise MixError(f"row {row.source!r}: document id {duplicate!r} occurs more than once")
         wanted = None if row.unique is None else table.tokens(row.unique)
-        ordered = sorted(zip((doc_key(seed, i) for i in ids), ids, tokens, strict=True))
-        cumulative = itertools.accumulate(t for _, _, t in ordered)
-        taken = [(i, t, c) for (_, i, t), c in zip(ordered, cumulative, strict=True) if wanted is None or c <= wanted]
-        taken_tokens = taken[-1][2] if taken else 0
+        ordered = sorted(zip((doc_key(seed, i) for i in ids), ids, tokens, weights, strict=True))
+        cumulative = itertools.accumulate(t for _, _, t, _ in ordered)
+        taken = [
+            (i, t, w, c) for (_, i, t, w), c in zip(ordered, cumulative, strict=True) if wanted is None or c <= wanted
+        ]
+        taken_tokens = taken[-1][3] if taken else 0
         whole, extra = repeats(row, taken_tokens)
-        out_docs = out_tokens = 0
-        for doc_id, t, c in taken:
-            for copy in range(whole + (c <= extra)):
+        out_docs = out_tokens = tokens_before = 0
+        for doc_id, t, w, c in taken:
+            tokens_before += t * (whole + (c <= extra))
+            for copy in range(w * (whole + (c <= extra))):
                 entries.append((entry_key(seed, row.source, doc_id, copy), index, doc_id, copy, t))
                 out_docs += 1
                 out_tokens += t
         taken_count = (len(taken), taken_tokens)
-        sources.append(source_entry(row, wanted, len(ids), sum(tokens), taken_count, (out_docs, out_tokens)))
+        rehydrated = (dict(Counter(w for _, _, w, _ in taken)), tokens_before) if rehydrate else None
+        sources.append(
+            source_entry(row, wanted, len(ids), sum(tokens), taken_count, (out_docs, out_tokens), rehydrated)
+        )
 
     # 2. interleave and cut into shards
     entries.sort()
@@ -225,7 +263,7 @@ def build_local(table: MixTable, out_dir: str | Path, shards_dir: Path, tokens_p
         rows_of_shard = pq.read_table(spill) if spill.exists() else spill_schema.empty_table()
         shards.append(write_shard(rows_of_shard, shards_dir / SHARD_FILE.format(shard), schema))
     shutil.rmtree(spill_dir, ignore_errors=True)
-    return finish(table, shards_dir, tokenizer, tokens_per_shard, seed, sources, shards)
+    return finish(table, shards_dir, tokenizer, tokens_per_shard, seed, rehydrate, sources, shards)
 
 
 def _spill(
@@ -273,6 +311,11 @@ def format_build(manifest: dict, shards_dir: Path) -> list[str]:
         f"{manifest['table']}: {len(shards)} shards in {shards_dir} ({manifest['docs']:,} documents,"
         f" {manifest['tokens']:,} tokens; tokens_per_shard {target:,}, seed {manifest['seed']})"
     ]
+    if manifest["rehydration"]:
+        lines.append(
+            "rehydrated as FineWeb-2: copies x "
+            + ", ".join(f"{w} for clusters of {size}+" for size, w in manifest["rehydration"].items())
+        )
     if shards:
         tokens = [shard["tokens"] for shard in shards]
         within = sum(abs(t - target) <= TOLERANCE * target for t in tokens)
@@ -284,9 +327,11 @@ def format_build(manifest: dict, shards_dir: Path) -> list[str]:
         if empty:
             lines.append(f"{empty} shards are empty: documents are larger than a shard; raise tokens_per_shard")
     for source in manifest["sources"]:
+        repeated = source["tokens_before_rehydration"] if manifest["rehydration"] else source["tokens"]
         lines.append(
             f"  {source['source']}: {source['unique_tokens']:,} unique tokens x {source['multiplier']}"
-            f" = {source['tokens']:,} tokens in {source['docs']:,} documents"
+            + (f" = {repeated:,}, rehydrated: {rehydration_note(source)};" if manifest["rehydration"] else " =")
+            + f" {source['tokens']:,} tokens in {source['docs']:,} documents"
         )
         if source["short_tokens"]:
             lines.append(
@@ -294,3 +339,8 @@ def format_build(manifest: dict, shards_dir: Path) -> list[str]:
                 f" {source['from']} has {human(source['available_tokens'])}"
             )
     return lines
+
+
+def rehydration_note(source: dict) -> str:
+    """How rehydration changed a manifest row: its taken documents per weight."""
+    return "taken documents " + ", ".join(f"x{w} {n:,}" for w, n in source["taken_docs_by_rehydration_weight"].items())

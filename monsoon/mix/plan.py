@@ -31,8 +31,9 @@ def source_files(row: MixRow, out_dir: str | Path) -> list[str]:
 
 
 def read_batches(row: MixRow, files: list[str], columns: list[str] | None = None) -> Iterator[pa.Table]:
-    """The row's documents, file by file and batch by batch (only `columns` when given); a row with a
-    `dataset` keeps the documents whose `source` column is that dataset."""
+    """The row's documents, file by file and batch by batch (only `columns` when given; one a file lacks, such
+    as external parquet's cluster_size, comes as nulls); a row with a `dataset` keeps the documents whose `source`
+    column is that dataset."""
     for path in files:
         parquet = storage.parquet_file(path)
         names = parquet.schema_arrow.names
@@ -40,12 +41,15 @@ def read_batches(row: MixRow, files: list[str], columns: list[str] | None = None
         if missing:
             raise MixError(f"{path}: no {' or '.join(missing)} column (row {row.source!r})")
         wanted = None if columns is None else list(dict.fromkeys(columns + (["source"] if row.dataset else [])))
-        for batch in parquet.iter_batches(columns=wanted, batch_size=10_000):
+        present = None if wanted is None else [name for name in wanted if name in names]
+        for batch in parquet.iter_batches(columns=present, batch_size=10_000):
             table = pa.Table.from_batches([batch])
             if row.dataset:
                 table = table.filter(pc.equal(table["source"], row.dataset))
             if "token_count" in table.column_names and table["token_count"].null_count:
                 raise MixError(f"{path}: documents without a token_count (row {row.source!r})")
+            for name in [] if columns is None else [c for c in columns if c not in names]:
+                table = table.append_column(name, pa.nulls(table.num_rows))
             yield table if columns is None else table.select(columns)
 
 

@@ -2,6 +2,7 @@
 
 - a row's documents are taken by a window sum over (doc_key, id) within the row;
 - copies come from `explode(sequence(...))`, their keys from Spark's sha2 over the same strings as build.py;
+  with rehydration, their number is times the weight of the cluster size (a `when` chain over REHYDRATION);
 - the running sum of the interleaved stream is a window sum within buckets of the first two hex digits of the
   key (keys are uniform, and bucket order is stream order) plus each bucket's offset, so no single task sees
   the whole stream;
@@ -20,6 +21,7 @@ import pyarrow.compute as pc
 
 from monsoon.mix.build import (
     ORDER,
+    REHYDRATION,
     SHARD_FILE,
     copies_schema,
     files_of_rows,
@@ -44,6 +46,18 @@ def _sha_key(*columns):
     return F.substring(F.sha2(F.concat_ws("|", *columns), 256), 1, 16)
 
 
+def _rehydration_weight(rehydrate: bool):
+    """build.rehydration_weight as a column expression over cluster_size (1 without rehydration)."""
+    from pyspark.sql import functions as F
+
+    if not rehydrate:
+        return F.lit(1)
+    size, weight = F.coalesce(F.col("cluster_size"), F.lit(1)), F.lit(1)
+    for smallest, copies in REHYDRATION:  # the largest band is tested first
+        weight = F.when(size >= smallest, copies).otherwise(weight)
+    return weight
+
+
 def _shard_writer(shards_dir: str, tokenizer: str):
     """mapInArrow function: write every shard of the partition."""
 
@@ -62,7 +76,13 @@ def _shard_writer(shards_dir: str, tokenizer: str):
 
 
 def build_spark(
-    table: MixTable, out_dir: str | Path, shards_dir: Path, tokens_per_shard: int, seed: int, master: str = LOCAL_MASTER
+    table: MixTable,
+    out_dir: str | Path,
+    shards_dir: Path,
+    tokens_per_shard: int,
+    seed: int,
+    master: str = LOCAL_MASTER,
+    rehydrate: bool = False,
 ) -> dict:
     """Build the shards with Spark; returns the same manifest as build_local."""
     from pyspark.sql import Window
@@ -78,8 +98,10 @@ def build_spark(
         frame = spark.read.parquet(*[str(path) for path in files])
         if row.dataset:
             frame = frame.filter(F.col("source") == row.dataset)
-        keep = [c for c in (columns or corpus_columns) if c in frame.columns]
-        return frame.select(*keep).withColumn("_row", F.lit(index))
+        frame = frame.select(*[c for c in (columns or corpus_columns) if c in frame.columns])
+        for name in [c for c in columns or [] if c not in frame.columns]:  # external parquet: no cluster_size
+            frame = frame.withColumn(name, F.lit(None).cast("long"))
+        return frame.withColumn("_row", F.lit(index))
 
     mapped = [i for i, files in enumerate(files_by_row) if files]
 
@@ -88,7 +110,7 @@ def build_spark(
         frames = [documents(index, columns) for index in mapped]
         return functools.reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
 
-    docs = every_row(["id", "token_count"])
+    docs = every_row(["id", "token_count", "cluster_size"]).withColumn("_weight", _rehydration_weight(rehydrate))
     # 1. per row: the documents taken (a prefix in doc_key order) and their copies
     wanted = {i: None if row.unique is None else table.tokens(row.unique) for i, row in enumerate(table.rows)}
     params = spark.createDataFrame(
@@ -120,10 +142,22 @@ def build_spark(
     taken = docs.filter(is_taken)
     plan = {i: repeats(row, taken_sums.get(i, (0, 0))[1]) for i, row in enumerate(table.rows)}
     copies_of = spark.createDataFrame([(i, w, e) for i, (w, e) in plan.items()], "_row int, _whole int, _extra long")
-    copies = (
+    repeated = (
         taken.join(F.broadcast(copies_of), "_row")
-        .withColumn("_copies", F.col("_whole") + F.when(F.col("_cum") <= F.col("_extra"), 1).otherwise(0))
-        .filter(F.col("_copies") > 0)
+        .withColumn("_repeats", F.col("_whole") + F.when(F.col("_cum") <= F.col("_extra"), 1).otherwise(0))
+        .withColumn("_copies", F.col("_repeats") * F.col("_weight"))
+    )
+    rehydrated: dict[int, tuple[dict[int, int], int]] = {}
+    if rehydrate:  # per row: taken documents per weight, and tokens before rehydration
+        for r in (
+            repeated.groupBy("_row", "_weight")
+            .agg(F.count("*").alias("docs"), F.sum(F.col("token_count") * F.col("_repeats")).alias("tokens"))
+            .collect()
+        ):
+            by_weight, tokens = rehydrated.get(r["_row"], ({}, 0))
+            rehydrated[r["_row"]] = ({**by_weight, r["_weight"]: r["docs"]}, tokens + r["tokens"])
+    copies = (
+        repeated.filter(F.col("_copies") > 0)
         .withColumn("mix_copy", F.explode(F.sequence(F.lit(0), F.col("_copies") - 1)))
         .withColumn(
             "_key", _sha_key(F.lit(str(seed)), F.col("mix_source"), F.col("id"), F.col("mix_copy").cast("string"))
@@ -134,7 +168,14 @@ def build_spark(
     )
     out = {r["_row"]: (r["docs"], r["tokens"]) for r in _sums(copies)}
     sources = [
-        source_entry(row, wanted[i], *available.get(i, (0, 0)), taken_sums.get(i, (0, 0)), out.get(i, (0, 0)))
+        source_entry(
+            row,
+            wanted[i],
+            *available.get(i, (0, 0)),
+            taken_sums.get(i, (0, 0)),
+            out.get(i, (0, 0)),
+            rehydrated.get(i, ({}, 0)) if rehydrate else None,
+        )
         for i, row in enumerate(table.rows)
     ]
 
@@ -177,7 +218,7 @@ def build_spark(
         for shard in range(n_shards)
     ]
     copies.unpersist()
-    return finish(table, shards_dir, tokenizer, tokens_per_shard, seed, sources, shards)
+    return finish(table, shards_dir, tokenizer, tokens_per_shard, seed, rehydrate, sources, shards)
 
 
 def _sums(frame) -> list:

