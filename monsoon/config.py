@@ -85,6 +85,18 @@ class PreLidConfig:
 
 
 @dataclass
+class MtTracesConfig:
+    enabled: bool = True  # look for machine-translation markup on the raw page (languages/mt_traces.yaml)
+    action: str = "drop"  # "drop" (reason mt_traces.<signal>) or "tag" (quality_signals mt_traces.<signal> = 1)
+
+
+@dataclass
+class PiiConfig:
+    enabled: bool = True  # mask e-mails, IPs, phones, national IDs (languages/pii.yaml, each language's `pii:`)
+    max_hits: int = 5  # a document with more masks than this is dropped (pii.hits>max); Mangosteen's bound
+
+
+@dataclass
 class DedupConfig:
     """Shingles, bands and rows are per language (languages/<code>.yaml `dedup`)."""
 
@@ -105,6 +117,8 @@ class RunConfig:
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     prelid: PreLidConfig = field(default_factory=PreLidConfig)
     lid: LidConfig = field(default_factory=LidConfig)
+    mt_traces: MtTracesConfig = field(default_factory=MtTracesConfig)
+    pii: PiiConfig = field(default_factory=PiiConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     tokenizer: str = "llama3"  # "llama3" (from the llama-models wheel), a tokenizer.json path, or an HF hub name
 

@@ -53,6 +53,11 @@ class DedupSpec:
 
 
 @dataclass(frozen=True)
+class PiiSpec:
+    countries: list[str] = field(default_factory=list)  # whose phone and ID formats apply (languages/pii.yaml)
+
+
+@dataclass(frozen=True)
 class Language:
     code: str
     name: str
@@ -69,6 +74,7 @@ class Language:
     stop_words: list[str] = field(default_factory=list)
     dedup: DedupSpec = field(default_factory=DedupSpec)
     filters: dict[str, Bounds] = field(default_factory=dict)  # family -> bounds, applied in this order
+    pii: PiiSpec = field(default_factory=PiiSpec)
 
     def __post_init__(self) -> None:
         if self.lid_confusable and not self.lid_wordfreq:

@@ -14,6 +14,8 @@ from monsoon.config import RunConfig
 from monsoon.stages.extract import Extract
 from monsoon.stages.lid import LanguageId
 from monsoon.stages.minhash import MinhashSignature
+from monsoon.stages.mt_traces import MachineTranslationTraces
+from monsoon.stages.pii import PiiMask
 from monsoon.stages.prelid import PreLanguageCheck
 from monsoon.stages.quality import QualityFilter
 from monsoon.stages.token_count import TokenCount
@@ -47,8 +49,9 @@ def warc_reader(config: RunConfig) -> WarcDocumentReader:
 
 
 def document_steps(config: RunConfig) -> list[PipelineStep]:
-    """The per-document steps after reading, shared by every engine: pre-LID, extract, token count, LID,
-    quality, MinHash bands. Tokens are counted right after extraction so every later drop is known in tokens too."""
+    """The per-document steps after reading, shared by every engine: pre-LID, machine-translation traces, extract,
+    token count, LID, PII masking, quality, MinHash bands. Tokens are counted right after extraction so every later
+    drop is known in tokens too."""
     steps: list[PipelineStep] = []
     if config.prelid.enabled:
         steps.append(
@@ -60,6 +63,8 @@ def document_steps(config: RunConfig) -> list[PipelineStep]:
                 min_score=config.prelid.min_score,
             )
         )
+    if config.mt_traces.enabled:
+        steps.append(MachineTranslationTraces(config.mt_traces.action))
     steps += [
         Extract(
             timeout=config.extract.timeout,
@@ -68,8 +73,10 @@ def document_steps(config: RunConfig) -> list[PipelineStep]:
         ),
         TokenCount(config.tokenizer),
         LanguageId(config.languages, model=config.lid.model, max_chars=config.lid.max_chars),
-        QualityFilter(config.languages),
     ]
+    if config.pii.enabled:
+        steps.append(PiiMask(config.tokenizer, max_hits=config.pii.max_hits))
+    steps.append(QualityFilter(config.languages))
     if config.dedup.enabled:
         steps.append(MinhashSignature(config.dedup.seed))
     return steps
