@@ -196,23 +196,31 @@ def labelled_set() -> None:
         print(f"   first document of {language}: {outcome} {kind} {value!r}")
 
 
-def mt_pages() -> list[tuple[str, str]]:
+def mt_pages() -> list[tuple[str, str, str]]:
+    """(set, path, URL): the URL only where the set records it (trafilatura's evaldata.json; realweb's manifest)."""
     pages = []
+    with open(DATA / "realweb_sea" / "dev" / "manifest.jsonl", encoding="utf-8") as f:
+        urls = {row["dest"]: row["url"] for row in map(json.loads, f)}
     with open(DATA / "realweb_sea" / "dev" / "index.tsv", encoding="utf-8") as f:
-        pages += [("realweb_sea", row["path"]) for row in csv.DictReader(f, delimiter="\t")]
+        pages += [("realweb_sea", row["path"], urls.get(row["path"], "")) for row in csv.DictReader(f, delimiter="\t")]
+    evaldata = json.loads((DATA / "extraction_trafilatura_eval" / "dev" / "evaldata.json").read_text())
+    urls = {entry["file"]: url for url, entry in evaldata.items()}
     for name in ("extraction_scrapinghub_aeb", "extraction_trafilatura_eval", "extraction_zh_cwced"):
         folder = DATA / name / "dev"
-        pages += [(name, str(p.relative_to(folder))) for p in sorted(folder.rglob("*.htm*"))]
+        for page in sorted(folder.rglob("*.htm*")):
+            path = str(page.relative_to(folder))
+            pages.append((name, path, urls.get(path, "") if name == "extraction_trafilatura_eval" else ""))
     return pages
 
 
 def mt_traces() -> None:
     print("\n== machine-translation signals on the raw real pages")
     pages_per_set, seen, flagged = Counter(), defaultdict(Counter), defaultdict(list)
-    for name, path in mt_pages():
-        folder = DATA / name / "dev"
+    with_url = Counter()
+    for name, path, url in mt_pages():
         pages_per_set[name] += 1
-        signals = mt_signals(read_page(folder / path))  # the sets carry no URLs: URL signals cannot fire
+        with_url[name] += bool(url)
+        signals = mt_signals(read_page(DATA / name / "dev" / path), url)
         for signal in signals:
             seen[name][signal] += 1
         if flagging(signals):
@@ -221,7 +229,7 @@ def mt_traces() -> None:
             print(f"   {name}/{path}: {', '.join(signals)} (offers translation; not flagged)")
     for name, n in pages_per_set.items():
         counts = ", ".join(f"{signal}={k}" for signal, k in sorted(seen[name].items())) or "none"
-        print(f"{name:<28} pages={n:<4} flagged={len(flagged[name]):<3} signals: {counts}")
+        print(f"{name:<28} pages={n:<4} with URL={with_url[name]:<4} flagged={len(flagged[name]):<3} signals: {counts}")
         for path, signals in flagged[name]:
             print(f"   FLAGGED {path}: {', '.join(signals)}")
 

@@ -64,13 +64,10 @@ def _lang_subfolder(url: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def _hreflang_subfolders(html: str) -> int:
-    langs = set()
-    for link in _HREFLANG.finditer(html):
-        href = _HREF.search(link.group(0))
-        if href and (folder := _lang_subfolder(href.group(1))):
-            langs.add(folder)
-    return len(langs)
+def _hreflang_folders(html: str) -> list[str | None]:
+    """The language subfolder (or None: none) of each hreflang alternate's URL."""
+    hrefs = (_HREF.search(link.group(0)) for link in _HREFLANG.finditer(html))
+    return [_lang_subfolder(href.group(1)) for href in hrefs if href]
 
 
 def mt_signals(html: str, url: str = "", rules: TraceRules | None = None) -> list[str]:
@@ -85,9 +82,11 @@ def mt_signals(html: str, url: str = "", rules: TraceRules | None = None) -> lis
             continue
         if signal.subfolder_with:
             lang = match.group(1).lower() if (match := _HTML_LANG.search(html)) else None
-            if not (lang and _lang_subfolder(url) == lang and set(signal.subfolder_with) & set(found)):
+            in_own_folder = lang is not None and _lang_subfolder(url) == lang
+            original_at_root = None in _hreflang_folders(html)
+            if not (in_own_folder and original_at_root and set(signal.subfolder_with) & set(found)):
                 continue
-        if signal.hreflang_subfolders and _hreflang_subfolders(html) < signal.hreflang_subfolders:
+        if signal.hreflang_subfolders and len(set(_hreflang_folders(html)) - {None}) < signal.hreflang_subfolders:
             continue
         found.append(name)
     return found
