@@ -93,7 +93,9 @@ class MtTracesConfig:
 @dataclass
 class PiiConfig:
     enabled: bool = True  # mask e-mails, IPs, phones, national IDs (languages/pii.yaml, each language's `pii:`)
-    max_hits: int = 5  # a document with more masks than this is dropped (pii.hits>max); Mangosteen's bound
+    # a document with more masks than this is dropped (pii.hits>max): the bound of Mangosteen (arXiv 2507.14664, as
+    # issue 12 reports it; the vistec-AI/Mangosteen code is not in the search index, so no commit is named)
+    max_hits: int = 5
 
 
 @dataclass
