@@ -30,6 +30,7 @@ _LANG_SEGMENT = re.compile(r"^/([a-z]{2,3})(?:-[a-z]{2,4})?(?:/|$)", re.IGNORECA
 class Signal:
     flags: bool
     html: str | None = None  # regex over the raw page
+    contains: list[str] = field(default_factory=list)  # any of these strings, case-insensitive
     url: str | None = None  # regex over the document URL
     min_count: int = 1  # matches of `html` needed
     subfolder_with: list[str] = field(default_factory=list)  # plugin signals, see mt_traces.yaml
@@ -74,8 +75,11 @@ def mt_signals(html: str, url: str = "", rules: TraceRules | None = None) -> lis
     """The names of the signals the page shows, in the rules' order."""
     rules = rules or trace_rules()
     html = html[: rules.html_chars]
+    lowered = html.lower()
     found: list[str] = []
     for name, signal in rules.signals.items():
+        if signal.contains and not any(text.lower() in lowered for text in signal.contains):
+            continue
         if signal.html and not _matches(_regex(signal.html), html, signal.min_count):
             continue
         if signal.url and not _regex(signal.url).search(url or ""):
