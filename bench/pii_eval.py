@@ -24,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from monsoon.config import PiiConfig  # noqa: E402
 from monsoon.languages import get_language  # noqa: E402
 from monsoon.stages.mt_traces import flagging, mt_signals  # noqa: E402
 from monsoon.stages.pii import find_pii, patterns_for  # noqa: E402
@@ -76,18 +77,27 @@ def ntrex_documents() -> list[tuple[str, str, str]]:
     return [(doc, lang, "\n".join(text)) for (lang, doc), text in sorted(lines.items()) if lang in known]
 
 
+def aeb_articles() -> list[tuple[str, str, str]]:
+    """The Scrapinghub benchmark's gold article bodies: real (mostly English) news, read as English."""
+    truth = json.loads((DATA / "extraction_scrapinghub_aeb" / "dev" / "ground-truth.json").read_text())
+    return [(page_id, "eng_Latn", entry["articleBody"]) for page_id, entry in sorted(truth.items())]
+
+
 def real_set_masks(name: str, docs: list[tuple[str, str, str]], show: int) -> None:
     by_language: dict[str, Counter] = defaultdict(Counter)
     examples = []
     for doc_id, language, text in docs:
         by_language[language]["documents"] += 1
-        for start, end, kind in find_pii(text, patterns_for(countries(language))):
+        spans = find_pii(text, patterns_for(countries(language)))
+        by_language[language]["dropped"] += len(spans) > PiiConfig().max_hits
+        for start, end, kind in spans:
             by_language[language][kind] += 1
             examples.append((language, kind, doc_id, text[max(0, start - 30) : end + 30].replace("\n", " ")))
     print(f"\n== masks on {name}")
-    print(f"{'language':<10} {'documents':>9} " + " ".join(f"{kind:>11}" for kind in KINDS))
+    columns = (*KINDS, "dropped")  # dropped: documents with more than pii.max_hits masks
+    print(f"{'language':<10} {'documents':>9} " + " ".join(f"{column:>11}" for column in columns))
     for language, counts in sorted(by_language.items()):
-        print(f"{language:<10} {counts['documents']:>9} " + " ".join(f"{counts[kind]:>11}" for kind in KINDS))
+        print(f"{language:<10} {counts['documents']:>9} " + " ".join(f"{counts[column]:>11}" for column in columns))
     for language, kind, doc_id, context in examples[:show]:
         print(f"   {language} {kind:<11} {doc_id[:40]:<40} …{context}…")
     if len(examples) > show:
@@ -241,6 +251,7 @@ def main() -> None:
     real_set_masks("thai_prose (320 Thai government news + 1,400 Wisesight messages)", thai_prose(), args.show)
     real_set_masks("NTREX-128 dev documents", ntrex_documents(), args.show)
     real_set_masks("realweb_sea/dev pages (trafilatura main text)", realweb_texts(), args.show)
+    real_set_masks("extraction_scrapinghub_aeb dev gold article bodies (English)", aeb_articles(), args.show)
     labelled_set()
     mt_traces()
 
