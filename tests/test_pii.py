@@ -103,3 +103,10 @@ def test_masks_are_written_counted_and_a_directory_page_is_dropped(tmp_path):
     markdown = (tmp_path / "audit" / "report.md").read_text()
     assert "## Personal-data masks" in markdown
     assert "| tha_Thai | 1 | 1 | 1 | 1 |" in markdown
+
+
+def test_an_unknown_pii_key_is_an_error_naming_it():
+    from monsoon.config import ConfigError, RunConfig, build
+
+    with pytest.raises(ConfigError, match="unknown key 'pii.max_hit'"):
+        build(RunConfig, {"input": "in", "output": "out", "pii": {"max_hit": 3}}, "run.yaml")
