@@ -11,8 +11,10 @@ runs; `collect` merges those files into the `accounting.json` contract:
 
 `steps` names the step each drop or error reason comes from (the step's class, or for the quality filter the
 filter family). Each bucket also has `tokens` (tokens kept) and `dropped_tokens` / `errored_tokens`
-({reason: tokens}) for the documents lost after extraction, since token counts are taken right after extraction.
-An errored document's traceback is logged (to the task log) the first time each (step, reason) occurs in a rank.
+({reason: tokens}) for the documents lost after extraction, since token counts are taken right after extraction,
+and `masked` ({kind: n}: the personal-data masks in the kept documents' text, from their `pii.<kind>` quality
+signals). An errored document's traceback is logged (to the task log) the first time each (step, reason) occurs
+in a rank.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from datatrove.utils.typeshelper import StatHints
 UNDETERMINED = "und"  # documents that leave the pipeline before language identification
 _PREFIX = "acct"
 _SEP = "|"
+MASK_SIGNAL_PREFIX = "pii."  # quality_signals["pii.<kind>"]: masks of that kind in the document's text
 
 
 def _key(outcome: str, language: str = "", reason: str = "", step: str = "") -> str:
@@ -93,9 +96,12 @@ def count_kept(step: PipelineStep, doc: Document) -> None:
     language = language_of(doc)
     step.stat_update(_key("kept", language))
     step.stat_update(_key("tokens", language), value=int(doc.metadata.get("token_count") or 0))
+    for name, value in (doc.metadata.get("quality_signals") or {}).items():
+        if name.startswith(MASK_SIGNAL_PREFIX):
+            step.stat_update(_key("masked", language, name.removeprefix(MASK_SIGNAL_PREFIX)), value=int(value))
 
 
-_BY_REASON = ("dropped", "errored", "dropped_tokens", "errored_tokens")
+_BY_REASON = ("dropped", "errored", "dropped_tokens", "errored_tokens", "masked")
 
 
 def _empty() -> dict:

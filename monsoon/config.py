@@ -41,6 +41,20 @@ class PreLidConfig:
 
 
 @dataclass
+class MtTracesConfig:
+    enabled: bool = True  # look for machine-translation markup on the raw page (languages/mt_traces.yaml)
+    action: str = "drop"  # "drop" (reason mt_traces.<signal>) or "tag" (quality_signals mt_traces.<signal> = 1)
+
+
+@dataclass
+class PiiConfig:
+    enabled: bool = True  # mask e-mails, IPs, phones, national IDs (languages/pii.yaml, each language's `pii:`)
+    # a document with more masks than this is dropped (pii.hits>max): the bound of Mangosteen (arXiv 2507.14664, as
+    # issue 12 reports it; the vistec-AI/Mangosteen code is not in the search index, so no commit is named)
+    max_hits: int = 5
+
+
+@dataclass
 class DedupConfig:
     """Shingles, bands and rows are per language (languages/<code>.yaml `dedup`)."""
 
@@ -63,6 +77,8 @@ class RunConfig:
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     prelid: PreLidConfig = field(default_factory=PreLidConfig)
     lid: LidConfig = field(default_factory=LidConfig)
+    mt_traces: MtTracesConfig = field(default_factory=MtTracesConfig)
+    pii: PiiConfig = field(default_factory=PiiConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     tokenizer: str = "llama3"  # "llama3" (from the llama-models wheel), a tokenizer.json path, or an HF hub name
     # "monsoon": FineWeb-2 as published plus each language file's recorded `deviations`; "fineweb2": none of them

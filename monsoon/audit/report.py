@@ -187,6 +187,16 @@ def _drop_blocks(accounting: dict, report_dir: Path) -> list:
     ]
 
 
+def _mask_blocks(accounting: dict) -> list:
+    """Personal-data masks in the kept text, per kind and language (accounting `masked`)."""
+    masked = {language: bucket.get("masked", {}) for language, bucket in accounting["languages"].items()}
+    kinds = sorted({kind for counts in masked.values() for kind in counts})
+    if not kinds:
+        return [Heading("Personal-data masks"), Paragraph("No personal data was masked in the kept documents.")]
+    rows = [[language, *(counts.get(kind, 0) for kind in kinds)] for language, counts in masked.items() if counts]
+    return [Heading("Personal-data masks"), Table(["language", *kinds], rows)]
+
+
 def _mix_blocks(mix: str, out_dir: str | Path, report_dir: Path) -> list:
     table = load_table(mix)
     plans, _ = plan_table(table, out_dir)
@@ -347,6 +357,7 @@ def write_report(
     ]
     blocks += _funnel_blocks(accounting, report_dir)
     blocks += _drop_blocks(accounting, report_dir)
+    blocks += _mask_blocks(accounting)
     blocks += [
         Heading("Kept documents by language and source"),
         Table(

@@ -81,6 +81,11 @@ class NgHostSpec:
 
 
 @dataclass(frozen=True)
+class PiiSpec:
+    countries: list[str] = field(default_factory=list)  # whose phone and ID formats apply (languages/pii.yaml)
+
+
+@dataclass(frozen=True)
 class Language:
     code: str
     name: str
@@ -101,6 +106,7 @@ class Language:
     ng_words: str | None = None  # word file (in this folder) of expressions whose share of the text is bounded
     footer: FooterSpec | None = None  # trim the text's footer before the quality filters
     ng_hosts: NgHostSpec | None = None  # drop pages of these hosts before the quality filters
+    pii: PiiSpec = field(default_factory=PiiSpec)
 
     def __post_init__(self) -> None:
         minimums = self.min_language_score

@@ -28,8 +28,10 @@ from monsoon.stages.extract import Extract
 from monsoon.stages.footer import FooterTrim
 from monsoon.stages.lid import LanguageId
 from monsoon.stages.minhash import MinhashSignature
+from monsoon.stages.mt_traces import MachineTranslationTraces
 from monsoon.stages.near_duplicates import NearDuplicateFilter
 from monsoon.stages.ng_hosts import NgHostFilter
+from monsoon.stages.pii import PiiMask
 from monsoon.stages.prelid import PreLanguageCheck
 from monsoon.stages.quality import QualityFilter
 from monsoon.stages.token_count import TokenCount
@@ -49,8 +51,9 @@ def warc_reader(config: RunConfig) -> WarcDocumentReader:
 
 
 def identification_steps(config: RunConfig) -> list[PipelineStep]:
-    """The per-document steps after reading up to language identification: pre-LID, extract, token count, LID.
-    Tokens are counted right after extraction so every later drop is known in tokens too."""
+    """The per-document steps after reading up to language identification: pre-LID, machine-translation traces (on
+    the raw page), extract, token count, LID. Tokens are counted right after extraction so every later drop is known
+    in tokens too."""
     steps: list[PipelineStep] = []
     if config.prelid.enabled:
         steps.append(
@@ -62,6 +65,8 @@ def identification_steps(config: RunConfig) -> list[PipelineStep]:
                 min_score=config.prelid.min_score,
             )
         )
+    if config.mt_traces.enabled:
+        steps.append(MachineTranslationTraces(config.mt_traces.action))
     steps += [
         Extract(
             timeout=config.extract.timeout,
@@ -76,13 +81,16 @@ def identification_steps(config: RunConfig) -> list[PipelineStep]:
 
 def document_steps(config: RunConfig) -> list[PipelineStep]:
     """Every per-document step after reading, shared by both engines: identification_steps, host blocklist,
-    footer trimming (a trimmed text's tokens are counted again), quality filters, MinHash bands."""
+    footer trimming, personal-data masking (a trimmed or masked text's tokens are counted again), quality filters,
+    MinHash bands."""
     steps = [
         *identification_steps(config),
         NgHostFilter(config.languages),
         FooterTrim(config.tokenizer),
-        QualityFilter(config.languages),
     ]
+    if config.pii.enabled:
+        steps.append(PiiMask(config.tokenizer, max_hits=config.pii.max_hits))
+    steps.append(QualityFilter(config.languages))
     if config.dedup.enabled:
         steps.append(MinhashSignature(config.dedup.seed))
     return steps
