@@ -107,6 +107,8 @@ class RunConfig:
     lid: LidConfig = field(default_factory=LidConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     tokenizer: str = "llama3"  # "llama3" (from the llama-models wheel), a tokenizer.json path, or an HF hub name
+    # a local UT1-style blocklist folder (<category>/domains) for the junk rules; unset: the small bundled sample
+    junk_blocklist: str | None = None
 
     def __post_init__(self) -> None:
         if self.tasks < 1 or self.workers < 1:
@@ -131,6 +133,8 @@ def load_run_config(path: str | Path, **overrides: Any) -> RunConfig:
     config = build(RunConfig, data, str(path))
     config.input = _resolve(config.input, path.parent)
     config.output = _resolve(config.output, path.parent)
+    if config.junk_blocklist:
+        config.junk_blocklist = _resolve(config.junk_blocklist, path.parent)
     for key, value in overrides.items():
         if value is not None:
             setattr(config, key, _resolve(value, Path.cwd()) if key in ("input", "output") else value)

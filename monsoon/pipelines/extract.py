@@ -13,6 +13,7 @@ from datatrove.pipeline.base import PipelineStep
 from monsoon.config import RunConfig
 from monsoon.stages.extract import Extract
 from monsoon.stages.footer import FooterTrim
+from monsoon.stages.junk import JunkFilter
 from monsoon.stages.lid import LanguageId
 from monsoon.stages.minhash import MinhashSignature
 from monsoon.stages.ng_hosts import NgHostFilter
@@ -50,8 +51,8 @@ def warc_reader(config: RunConfig) -> WarcDocumentReader:
 
 def document_steps(config: RunConfig) -> list[PipelineStep]:
     """The per-document steps after reading, shared by every engine: pre-LID, extract, token count, LID, host
-    blocklist, footer trimming, quality, MinHash bands. Tokens are counted right after extraction so every later
-    drop is known in tokens too (and again for a trimmed text)."""
+    blocklist, junk rules, footer trimming, quality, MinHash bands. Tokens are counted right after extraction so
+    every later drop is known in tokens too (and again for a trimmed text)."""
     steps: list[PipelineStep] = []
     if config.prelid.enabled:
         steps.append(
@@ -72,6 +73,7 @@ def document_steps(config: RunConfig) -> list[PipelineStep]:
         TokenCount(config.tokenizer),
         LanguageId(config.languages, model=config.lid.model, max_chars=config.lid.max_chars),
         NgHostFilter(config.languages),
+        JunkFilter(config.languages, config.junk_blocklist),
         FooterTrim(config.tokenizer),
         QualityFilter(config.languages),
     ]
