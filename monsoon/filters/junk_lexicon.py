@@ -5,7 +5,9 @@ Matching runs on a normalised copy of the text (the document's text is never cha
 match the plain entry: NFKC (full-width letters), case folding, leetspeak digits as letters ("sl0t" -> "slot"),
 separators between single letters removed ("s.l.o.t" -> "slot"), and runs of three or more space-separated tokens
 of at most `join_spaced_max_chars` letters each joined ("ส ล็ อ ต" -> "สล็อต"; combining marks do not count as
-letters). Entries are normalised the same way. An entry that starts or ends with a Latin letter or digit matches
+letters), and, for a script written without spaces between words (the language's `junk.unspaced`, a character
+class such as Thai's), every space between two of its characters removed ("สล็อต เว็บ ตรง" -> "สล็อตเว็บตรง").
+Entries are normalised the same way. An entry that starts or ends with a Latin letter or digit matches
 only at a word boundary there, so "slot" does not match inside "timeslots".
 """
 
@@ -51,17 +53,23 @@ def _join_spaced(text: str, max_chars: int) -> str:
     return "".join(out)
 
 
-def normalise_for_matching(text: str, join_spaced_max_chars: int = 1) -> str:
+@cache
+def _unspaced_pattern(chars: str) -> re.Pattern[str]:
+    return re.compile(f"(?<=[{chars}])[ \t]+(?=[{chars}])")
+
+
+def normalise_for_matching(text: str, join_spaced_max_chars: int = 1, unspaced: str | None = None) -> str:
     """The text as lexicon entries are matched against it (see the module docstring)."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(LEET)
     text = SEPARATED_LETTERS.sub(lambda m: SEPARATORS.sub("", m.group()), text)
-    return _join_spaced(text, join_spaced_max_chars)
+    text = _join_spaced(text, join_spaced_max_chars)
+    return _unspaced_pattern(unspaced).sub("", text) if unspaced else text
 
 
 @cache
-def lexicon_pattern(name: str, join_spaced_max_chars: int) -> re.Pattern[str]:
+def lexicon_pattern(name: str, join_spaced_max_chars: int, unspaced: str | None) -> re.Pattern[str]:
     """One regex of the word file's entries (normalised, longest first), with word boundaries at Latin edges."""
-    entries = {normalise_for_matching(entry, join_spaced_max_chars) for entry in read_word_file(name)}
+    entries = {normalise_for_matching(entry, join_spaced_max_chars, unspaced) for entry in read_word_file(name)}
     alternatives = []
     for entry in sorted(entries, key=len, reverse=True):
         before = r"(?<![a-z0-9])" if WORD_EDGE.match(entry[0]) else ""
@@ -70,11 +78,11 @@ def lexicon_pattern(name: str, join_spaced_max_chars: int) -> re.Pattern[str]:
     return re.compile("|".join(alternatives))
 
 
-def lexicon_hits(normalised: str, name: str, join_spaced_max_chars: int) -> tuple[int, int]:
+def lexicon_hits(normalised: str, name: str, join_spaced_max_chars: int, unspaced: str | None) -> tuple[int, int]:
     """(distinct entries found, characters they cover) in an already normalised text."""
     found: set[str] = set()
     covered = 0
-    for match in lexicon_pattern(name, join_spaced_max_chars).finditer(normalised):
+    for match in lexicon_pattern(name, join_spaced_max_chars, unspaced).finditer(normalised):
         found.add(match.group())
         covered += len(match.group())
     return len(found), covered
@@ -93,10 +101,10 @@ class JunkLexicon(SignalFamily):
         values = dict.fromkeys(self.signals, 0.0)
         if spec is None or not spec.lexicons:
             return values
-        normalised = normalise_for_matching(text, spec.join_spaced_max_chars)
+        normalised = normalise_for_matching(text, spec.join_spaced_max_chars, spec.unspaced)
         letters = sum(1 for char in normalised if not char.isspace()) or 1
         for category, name in spec.lexicons.items():
-            terms, covered = lexicon_hits(normalised, name, spec.join_spaced_max_chars)
+            terms, covered = lexicon_hits(normalised, name, spec.join_spaced_max_chars, spec.unspaced)
             values[f"{category}_terms"] = float(terms)
             values[f"{category}_char_frac"] = covered / letters
         return values

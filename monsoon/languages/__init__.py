@@ -78,14 +78,17 @@ class JunkSpec:
     """The SEA web's own junk (issue 12), applied after LID and before the quality filters (stages/junk.py).
 
     `lexicons`: category (gambling, adult, spam) -> word file in this folder; `join_spaced_max_chars`: tokens of at
-    most this many letters, three or more in a row, are matched as one word ("ส ล็ อ ต"); `host_words`: word file of
-    `<category> <word>` lines, a host one of whose labels contains the word is dropped as `junk_url.<category>`;
+    most this many letters, three or more in a row, are matched as one word ("s l o t"); `unspaced`: a regex
+    character class of a script written without spaces between words (Thai), whose spaces are ignored;
+    `host_words`: word file of `<category> <word>` lines, a host one of whose labels contains the word is dropped
+    as `junk_url.<category>`;
     `blocklist_categories`: UT1 categories of the run's blocklist (`junk_blocklist` in the config, else the bundled
     sample in `blocklist/`) whose hosts, and their subdomains, are dropped as `junk_blocklist.<category>`;
     `filters`: bounds of the junk signal families (junk_lexicon, broken_text), as a language's `filters`."""
 
     lexicons: dict[str, str] = field(default_factory=dict)
     join_spaced_max_chars: int = 1
+    unspaced: str | None = None
     host_words: str | None = None
     blocklist_categories: list[str] = field(default_factory=list)
     filters: dict[str, Bounds] = field(default_factory=dict)
