@@ -6,7 +6,8 @@ Sets (all real text, third-party):
   settings); a page's URL is its manifest URL.
 - `bench/data/junk_cases.tsv`: real gambling-spam texts from public repositories, each with repository, path and
   commit.
-- real news: `../shared/data/thai_prose` (320 Thai government news articles) and NTREX-128 documents rebuilt from
+- real news: `../shared/data/thai_prose` (320 Thai government news articles; its 1,400 Wisesight social messages
+  too, noisy text that is not junk either) and NTREX-128 documents rebuilt from
   `lid_ntrex128/dev` (sentences joined per document id of lid_meta.tsv, per language).
 - broken text, constructed from the real Thai news: each article's UTF-8 bytes read as cp874 (mojibake) and as
   latin-1, and the PDF artefact (every sara am ำ written as " า", as PDF extraction loses the nikhahit).
@@ -72,8 +73,8 @@ def cases() -> list[tuple[str, str, str, str, str]]:
         ]
 
 
-def thai_news() -> list[str]:
-    with open(SHARED / "thai_prose" / "thaigov_news_sample.jsonl", encoding="utf-8") as f:
+def thai_prose(name: str) -> list[str]:
+    with open(SHARED / "thai_prose" / name, encoding="utf-8") as f:
         return [json.loads(line)["text"] for line in f]
 
 
@@ -154,8 +155,9 @@ def main() -> None:
     pages = realweb() + cases()
     print_labelled(pages)
     print("## Real news wrongly dropped (share of the set)")
-    news = thai_news()
+    news = thai_prose("thaigov_news_sample.jsonl")
     print_shares("thai_prose government news", "tha_Thai", news)
+    print_shares("thai_prose Wisesight social (not news)", "tha_Thai", thai_prose("wisesight_social_sample.jsonl"))
     for language, docs in sorted(ntrex_documents().items()):
         print_shares("NTREX-128 dev documents", language, docs)
     print("## Broken text constructed from the Thai news (recall)")
