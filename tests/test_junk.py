@@ -61,6 +61,8 @@ def test_lexicon_counts_distinct_entries_and_their_characters_at_word_boundaries
     values = signals("junk_lexicon", "slot gacor, SLOT GACOR, maxwin and timeslots", "ind_Latn")
     assert values["gambling_terms"] == 2  # "slot gacor" twice, "maxwin"; not inside "timeslots"
     assert values["gambling_char_frac"] == pytest.approx(26 / 38)  # 10 + 10 + 6 matched of 38 non-space characters
+    once = signals("junk_lexicon", "ตำรวจไซด์ไลน์จะหารายได้จากไหน", "tha_Thai")  # a real comment, Wisesight
+    assert (once["adult_terms"], once["adult_char_frac"]) == (1, 0)  # one mention covers nothing
     thai = signals("junk_lexicon", "ส ล็ อ ต เว็บ ต ร ง  เค ร ดิ ต ฟ รี", "tha_Thai")
     assert thai["gambling_terms"] == 2  # สล็อตเว็บตรง, เครดิตฟรี
 

@@ -79,19 +79,16 @@ def lexicon_pattern(name: str, join_spaced_max_chars: int, unspaced: str | None)
 
 
 def lexicon_hits(normalised: str, name: str, join_spaced_max_chars: int, unspaced: str | None) -> tuple[int, int]:
-    """(distinct entries found, characters they cover) in an already normalised text."""
-    found: set[str] = set()
-    covered = 0
-    for match in lexicon_pattern(name, join_spaced_max_chars, unspaced).finditer(normalised):
-        found.add(match.group())
-        covered += len(match.group())
-    return len(found), covered
+    """(distinct entries found, characters their matches cover) in an already normalised text; a lone match covers
+    nothing: a comment that names the junk once ("ตำรวจไซด์ไลน์") is not the junk."""
+    matches = [match.group() for match in lexicon_pattern(name, join_spaced_max_chars, unspaced).finditer(normalised)]
+    return len(set(matches)), sum(map(len, matches)) if len(matches) > 1 else 0
 
 
 class JunkLexicon(SignalFamily):
     """Per category of the language's `junk.lexicons`: `<category>_terms` (distinct entries found) and
-    `<category>_char_frac` (characters of all matches over the non-space characters). A category without a
-    lexicon scores 0."""
+    `<category>_char_frac` (characters of all matches over the non-space characters, 0 for a single match). A
+    category without a lexicon scores 0."""
 
     name = "junk_lexicon"
     signals = tuple(f"{category}_{kind}" for category in CATEGORIES for kind in ("terms", "char_frac"))
