@@ -7,8 +7,10 @@ import gzip
 import json
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
-from conftest import shared
+from conftest import html_page, identity_holds, run_job, shared, warc_response
+from conftest import thai_news as thai_news_at
 from datatrove.data import Document
 
 from monsoon.config import load_run_config
@@ -160,3 +162,28 @@ def test_the_config_names_a_ut1_copy_and_a_missing_folder_is_an_error(tmp_path):
     assert step.filter(doc) == (False, "junk_blocklist.gambling")
     with pytest.raises(ValueError, match="is not a folder"):
         JunkFilter(["tha_Thai"], str(tmp_path / "missing"))
+
+
+# --- end to end: every junk drop has its reason in the accounting --------------------------------------------------
+def test_the_pipeline_drops_junk_with_its_reasons_and_keeps_the_news(tmp_path):
+    news = thai_news_at(17)  # an article the Thai filters keep (test_languages)
+    spam = case("piyakit/scanslot", "app/article/page.tsx")["text"]
+    pages = [
+        ("https://www.thaigov.go.th/news/1", news),
+        ("https://review.example/slot", "\n".join([spam] * 3)),
+        ("https://www.thaigov.go.th/news/2", news.encode("utf-8").decode("cp874", errors="replace")),
+        ("https://th.pornhub.com/view", thai_news("ลุยปิดบัญชี “พนันออนไลน์”")),
+    ]
+    path = tmp_path / "th.warc.gz"
+    path.write_bytes(b"".join(warc_response(url, html_page("ข่าว", text, lang="th").encode()) for url, text in pages))
+    accounting, output = run_job(tmp_path, path)
+    thai = accounting["languages"]["tha_Thai"]
+    assert {r: n for r, n in thai["dropped"].items() if r.startswith(("junk", "broken"))} == {
+        "junk_lexicon.gambling_terms>max": 1,
+        "broken_text.thai_cp874_mojibake>max": 1,
+        "junk_blocklist.adult": 1,
+    }
+    [row] = pq.read_table(output / "tha_Thai").to_pylist()
+    assert row["url"] == "https://www.thaigov.go.th/news/1"
+    assert dict(row["quality_signals"])["junk_lexicon.gambling_terms"] == 0
+    assert identity_holds(accounting["total"])
