@@ -83,6 +83,8 @@ class RunConfig:
     tokenizer: str = "llama3"  # "llama3" (from the llama-models wheel), a tokenizer.json path, or an HF hub name
     # "monsoon": FineWeb-2 as published plus each language file's recorded `deviations`; "fineweb2": none of them
     recipe: str = "monsoon"
+    # a local UT1-style blocklist folder (<category>/domains) for the junk rules; unset: the small bundled sample
+    junk_blocklist: str | None = None
 
     def __post_init__(self) -> None:
         if self.tasks < 1 or self.workers < 1:
@@ -114,6 +116,8 @@ def load_run_config(path: str | Path, **overrides: Any) -> RunConfig:
     config.output = _resolve(config.output, path.parent)
     if config.input_prefix:
         config.input_prefix = _resolve(config.input_prefix, path.parent)
+    if config.junk_blocklist:
+        config.junk_blocklist = _resolve(config.junk_blocklist, path.parent)
     for key, value in overrides.items():
         if value is not None:
             setattr(config, key, _resolve(value, Path.cwd()) if key in _PATH_KEYS else value)

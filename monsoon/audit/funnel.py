@@ -1,7 +1,8 @@
 """The funnel of a run, from accounting.json: where documents (and their tokens) left the pipeline.
 
 Each drop or error reason belongs to the funnel stage of the step the accounting names for it (`steps`:
-reason -> step): the reader, pre-LID, extraction and token count are extraction; the LID step is LID; a quality
+reason -> step): the reader, pre-LID, machine-translation traces, extraction and token count are extraction; the
+LID step is LID; the host blocklist, junk rules, footer trimming and personal data are junk; a quality
 drop is booked under its filter family, its own stage; MinHash and the near-duplicate filter are dedup. Tokens
 are counted right after extraction, so every stage after it is known in tokens too.
 """
@@ -14,13 +15,19 @@ from monsoon.languages import FIRST_TIER, LANGUAGES_DIR, get_language
 
 EXTRACTION = "extraction"
 LID = "LID"
+JUNK = "junk"
 DEDUP = "dedup"
 _STAGE_OF_STEP = {
     "WarcDocumentReader": EXTRACTION,
     "PreLanguageCheck": EXTRACTION,
+    "MachineTranslationTraces": EXTRACTION,
     "Extract": EXTRACTION,
     "TokenCount": EXTRACTION,
     "LanguageId": LID,
+    "NgHostFilter": JUNK,
+    "JunkFilter": JUNK,
+    "FooterTrim": JUNK,
+    "PiiMask": JUNK,
     "MinhashSignature": DEDUP,
     "NearDuplicateFilter": DEDUP,
 }
@@ -73,7 +80,7 @@ def _steps(first: str, stages: list[str], lost: dict[str, tuple[int, int]], kept
 
 def language_funnel(language: str, bucket: dict) -> list[Step]:
     """From the documents identified as `language` to those kept."""
-    stages = [LID, *filter_families(language), DEDUP]
+    stages = [LID, JUNK, *filter_families(language), DEDUP]
     return _steps("identified", stages, losses(bucket), bucket["kept"], bucket["tokens"])
 
 
@@ -88,6 +95,6 @@ def total_funnel(accounting: dict) -> list[Step]:
     for language in [*FIRST_TIER, *accounting["languages"]]:
         families += [family for family in filter_families(language) if family not in families]
     total = accounting["total"]
-    steps = _steps("read", [EXTRACTION, LID, *families, DEDUP], lost, total["kept"], total["tokens"])
+    steps = _steps("read", [EXTRACTION, LID, JUNK, *families, DEDUP], lost, total["kept"], total["tokens"])
     steps[0].tokens = None  # records are read as HTML: their tokens are counted only once extracted
     return steps

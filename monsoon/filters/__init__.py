@@ -5,9 +5,11 @@ language-agnostic: all they need (words, stop words) comes from the `Language`."
 from __future__ import annotations
 
 from monsoon.filters.base import SignalFamily
+from monsoon.filters.broken_text import BrokenText
 from monsoon.filters.fineweb_quality import FineWebQuality
 from monsoon.filters.gopher_quality import GopherQuality
 from monsoon.filters.gopher_repetition import GopherRepetition
+from monsoon.filters.junk_lexicon import JunkLexicon
 from monsoon.filters.swallow_japanese import SwallowJapanese
 from monsoon.filters.swallow_ng_words import SwallowNgWords
 from monsoon.filters.swallow_repetition import SwallowRepetition
@@ -22,6 +24,8 @@ FAMILIES: dict[str, SignalFamily] = {
         SwallowJapanese(),
         SwallowRepetition(),
         SwallowNgWords(),
+        JunkLexicon(),
+        BrokenText(),
     )
 }
 

@@ -86,6 +86,27 @@ class PiiSpec:
 
 
 @dataclass(frozen=True)
+class JunkSpec:
+    """The SEA web's own junk (issue 12), applied after LID and before the quality filters (stages/junk.py).
+
+    `lexicons`: category (gambling, adult, spam) -> word file in this folder; `join_spaced_max_chars`: tokens of at
+    most this many letters, three or more in a row, are matched as one word ("s l o t"); `unspaced`: a regex
+    character class of a script written without spaces between words (Thai), whose spaces are ignored;
+    `host_words`: word file of `<category> <word>` lines, a host one of whose labels contains the word is dropped
+    as `junk_url.<category>`;
+    `blocklist_categories`: UT1 categories of the run's blocklist (`junk_blocklist` in the config, else the bundled
+    sample in `blocklist/`) whose hosts, and their subdomains, are dropped as `junk_blocklist.<category>`;
+    `filters`: bounds of the junk signal families (junk_lexicon, broken_text), as a language's `filters`."""
+
+    lexicons: dict[str, str] = field(default_factory=dict)
+    join_spaced_max_chars: int = 1
+    unspaced: str | None = None
+    host_words: str | None = None
+    blocklist_categories: list[str] = field(default_factory=list)
+    filters: dict[str, Bounds] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Language:
     code: str
     name: str
@@ -107,6 +128,7 @@ class Language:
     footer: FooterSpec | None = None  # trim the text's footer before the quality filters
     ng_hosts: NgHostSpec | None = None  # drop pages of these hosts before the quality filters
     pii: PiiSpec = field(default_factory=PiiSpec)
+    junk: JunkSpec | None = None  # gambling/adult/spam lexicons, URL rules and broken text, before the filters
 
     def __post_init__(self) -> None:
         minimums = self.min_language_score
@@ -120,7 +142,8 @@ class Language:
             raise ValueError(f"unknown segmenter {self.segmenter!r}; known: {', '.join(sorted(SEGMENTERS))}")
         if self.dedup.shingle == "lemma" and not hasattr(SEGMENTERS[self.segmenter], "lemma_tokenize"):
             raise ValueError(f"dedup.shingle 'lemma' needs a segmenter with dictionary forms, not {self.segmenter!r}")
-        for word_file in (self.ng_words, self.footer and self.footer.keywords):
+        junk_files = [*self.junk.lexicons.values(), self.junk.host_words] if self.junk else []
+        for word_file in (self.ng_words, self.footer and self.footer.keywords, *junk_files):
             if word_file and not (LANGUAGES_DIR / word_file).is_file():
                 raise ValueError(f"word file {word_file!r} not found in {LANGUAGES_DIR}")
 
@@ -159,13 +182,20 @@ def _segment(segmenter: str, text: str) -> tuple[str, ...]:
 def load_language_file(path: Path) -> Language:
     data = read_yaml(path) or {}
     filters = data.pop("filters", {}) or {}
+    junk_data = data.pop("junk", None)
     if not isinstance(filters, dict):
         raise ConfigError(f"{path}: filters must be a mapping of filter family -> bounds")
     language = build(Language, data, str(path))
     bounds = {family: build(Bounds, spec, str(path), f"filters.{family}") for family, spec in filters.items()}
     if language.code != path.stem:
         raise ConfigError(f"{path}: code {language.code!r} does not match the file name")
-    return Language(**{**language.__dict__, "filters": bounds})
+    junk = None
+    if junk_data is not None:
+        junk_filters = junk_data.pop("filters", {}) or {}
+        junk = build(JunkSpec, junk_data, str(path), "junk")
+        junk_bounds = {f: build(Bounds, b, str(path), f"junk.filters.{f}") for f, b in junk_filters.items()}
+        junk = JunkSpec(**{**junk.__dict__, "filters": junk_bounds})
+    return Language(**{**language.__dict__, "filters": bounds, "junk": junk})
 
 
 @cache

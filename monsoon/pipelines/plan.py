@@ -26,6 +26,7 @@ from monsoon.pipelines.inputs import input_folder
 from monsoon.pipelines.layout import RunLayout
 from monsoon.stages.extract import Extract
 from monsoon.stages.footer import FooterTrim
+from monsoon.stages.junk import JunkFilter
 from monsoon.stages.lid import LanguageId
 from monsoon.stages.minhash import MinhashSignature
 from monsoon.stages.mt_traces import MachineTranslationTraces
@@ -80,12 +81,13 @@ def identification_steps(config: RunConfig) -> list[PipelineStep]:
 
 
 def document_steps(config: RunConfig) -> list[PipelineStep]:
-    """Every per-document step after reading, shared by both engines: identification_steps, host blocklist,
-    footer trimming, personal-data masking (a trimmed or masked text's tokens are counted again), quality filters,
-    MinHash bands."""
+    """Every per-document step after reading, shared by both engines: identification_steps, host blocklist, junk
+    rules, footer trimming, personal-data masking (a trimmed or masked text's tokens are counted again), quality
+    filters, MinHash bands."""
     steps = [
         *identification_steps(config),
         NgHostFilter(config.languages),
+        JunkFilter(config.languages, config.junk_blocklist),
         FooterTrim(config.tokenizer),
     ]
     if config.pii.enabled:

@@ -55,3 +55,11 @@ class NgHostFilter(LedgerFilter):
             count_dropped(self, doc, reason)
             return False, reason
         return True
+
+
+def listed_category(host: str, folder: str, categories: tuple[str, ...]) -> str | None:
+    """The category of a UT1-style blocklist folder that lists the host or one of its parent domains (a listed
+    `example.com` covers `www.example.com`), as UT1's own squidGuard rules match; None when none does."""
+    hosts = ut1_hosts(folder, categories)
+    labels = host.split(".")
+    return next((hosts[d] for i in range(len(labels) - 1) if (d := ".".join(labels[i:])) in hosts), None)
