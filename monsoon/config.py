@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from monsoon.languages import FIRST_TIER
+from monsoon.languages import FIRST_TIER, RECIPES
 
 
 class ConfigError(ValueError):
@@ -107,10 +107,14 @@ class RunConfig:
     lid: LidConfig = field(default_factory=LidConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     tokenizer: str = "llama3"  # "llama3" (from the llama-models wheel), a tokenizer.json path, or an HF hub name
+    # "monsoon": FineWeb-2 as published plus each language file's recorded `deviations`; "fineweb2": none of them
+    recipe: str = "monsoon"
 
     def __post_init__(self) -> None:
         if self.tasks < 1 or self.workers < 1:
             raise ValueError("tasks and workers must be >= 1")
+        if self.recipe not in RECIPES:
+            raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, not {self.recipe!r}")
 
 
 _REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*://")

@@ -5,6 +5,7 @@ language-agnostic: all they need (words, stop words) comes from the `Language`."
 from __future__ import annotations
 
 from monsoon.filters.base import SignalFamily
+from monsoon.filters.c4_quality import C4Quality
 from monsoon.filters.fineweb_quality import FineWebQuality
 from monsoon.filters.gopher_quality import GopherQuality
 from monsoon.filters.gopher_repetition import GopherRepetition
@@ -12,7 +13,8 @@ from monsoon.filters.swallow_japanese import SwallowJapanese
 from monsoon.languages import Language
 
 FAMILIES: dict[str, SignalFamily] = {
-    family.name: family for family in (GopherRepetition(), FineWebQuality(), GopherQuality(), SwallowJapanese())
+    family.name: family
+    for family in (GopherRepetition(), FineWebQuality(), GopherQuality(), C4Quality(), SwallowJapanese())
 }
 
 

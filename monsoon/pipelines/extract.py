@@ -68,7 +68,7 @@ def document_steps(config: RunConfig) -> list[PipelineStep]:
         ),
         TokenCount(config.tokenizer),
         LanguageId(config.languages, model=config.lid.model, max_chars=config.lid.max_chars),
-        QualityFilter(config.languages),
+        QualityFilter(config.languages, recipe=config.recipe),
     ]
     if config.dedup.enabled:
         steps.append(MinhashSignature(config.dedup.seed))
