@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from monsoon.languages import RECIPES
 from monsoon.mix.commands import add_commands
 from monsoon.spark_session import add_engine_options
 
@@ -140,7 +141,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
     output = Path(args.output or f"out/tune/{args.language}")
     try:
-        summary, report = tune(args.language, Path(args.sample), args.set or [], output)
+        summary, report = tune(args.language, Path(args.sample), args.set or [], output, args.recipe)
     except ValueError as error:
         print(f"monsoon tune: {error}", file=sys.stderr)
         return 1
@@ -218,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="try a threshold without editing the language YAML (repeatable)",
     )
     tune.add_argument("--output", metavar="DIR", help="report folder (default: out/tune/LANGUAGE)")
+    tune.add_argument(
+        "--recipe",
+        choices=RECIPES,
+        default="monsoon",
+        help="monsoon: with the language file's deviations (marked *); fineweb2: the published recipe only",
+    )
     tune.set_defaults(handler=cmd_tune)
     add_commands(commands)
     return parser
