@@ -1,4 +1,4 @@
-"""Benchmark: monsoon's local pipeline against a reference datatrove pipeline of the FineWeb-2 shape, on the
+"""Benchmark: monsoon's local pipeline against datatrove running FineWeb-2's filtering exactly as published, on the
 same multi-language WARC set, in one command (`python bench/run.py`).
 
 The input mixes the bundled sample with the third-party WARCs of ../shared/data/warc_samples (when present),
@@ -125,22 +125,17 @@ def run_monsoon(input_dir: Path, work: Path, prelid: bool = True) -> dict:
 
 
 def run_datatrove(input_dir: Path, work: Path) -> dict:
-    """WarcReader -> Trafilatura -> LanguageFilter -> GopherRepetition -> FineWebQuality -> GopherQuality -> writer,
-    with each language's FineWeb-2 thresholds (from monsoon's language files) and word tokenizers."""
+    """WarcReader -> Trafilatura -> LanguageFilter -> each language's FineWeb-2 filters exactly as published (its
+    kwargs and datatrove's word tokenizers: bench/fineweb2_reference.py) -> writer."""
     from datatrove.executor import LocalPipelineExecutor
     from datatrove.pipeline.base import PipelineStep
     from datatrove.pipeline.extractors import Trafilatura
-    from datatrove.pipeline.filters import (
-        FineWebQualityFilter,
-        GopherQualityFilter,
-        GopherRepetitionFilter,
-        LanguageFilter,
-    )
+    from datatrove.pipeline.filters import LanguageFilter
     from datatrove.pipeline.readers import WarcReader
     from datatrove.pipeline.writers import JsonlWriter
     from datatrove.utils.lid import FT176LID
+    from fineweb2_reference import reference_filters
 
-    from monsoon.languages import get_language
     from monsoon.stages.lid import embedded_model_path
 
     class PerLanguageFilters(PipelineStep):
@@ -149,30 +144,7 @@ def run_datatrove(input_dir: Path, work: Path) -> dict:
         name = "FineWeb-2 filters per language"
 
         def run(self, data, rank=0, world_size=1):
-            chains = {}
-            for code, iso1 in zip(TARGETS, TARGET_ISO1, strict=True):
-                lang = get_language(code)
-                rep, fw, gq = (lang.filters.get(f) for f in ("gopher_repetition", "fineweb_quality", "gopher_quality"))
-                chains[iso1] = [
-                    GopherRepetitionFilter(
-                        dup_line_frac=rep.max["dup_line_frac"],
-                        top_n_grams=tuple((n, rep.max[f"top_{n}_gram_char_frac"]) for n in (2, 3, 4)),
-                        dup_n_grams=tuple((n, rep.max[f"dup_{n}_gram_char_frac"]) for n in range(5, 11)),
-                        language=lang.words,
-                    ),
-                    FineWebQualityFilter(
-                        line_punct_thr=fw.min["line_punct_ratio"],
-                        new_line_ratio=fw.max["new_line_ratio"],
-                        language=lang.words,
-                    ),
-                    GopherQualityFilter(
-                        min_avg_word_length=gq.min["avg_word_length"],
-                        max_avg_word_length=gq.max["avg_word_length"],
-                        max_non_alpha_words_ratio=gq.min["alpha_words_ratio"],
-                        stop_words=lang.stop_words,
-                        language=lang.words,
-                    ),
-                ]
+            chains = {iso1: reference_filters(code) for code, iso1 in zip(TARGETS, TARGET_ISO1, strict=True)}
             for doc in data:
                 with self.track_time():
                     keep = all(f.filter(doc) is True for f in chains.get(doc.metadata["language"], []))
@@ -288,7 +260,7 @@ def _run_child(engine: str, input_dir: Path, work: Path) -> dict:
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "bench")])},
     ).stdout
     return json.loads(out.split("RESULT ", 1)[1])
 

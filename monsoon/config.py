@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monsoon.languages import FIRST_TIER
+from monsoon.languages import FIRST_TIER, RECIPES
 from monsoon.yamlconfig import ConfigError, build, read_yaml  # noqa: F401 (ConfigError: callers catch it from here)
 
 
@@ -91,6 +91,8 @@ class RunConfig:
             raise ValueError("tasks and workers must be >= 1")
         if self.limit is not None and self.limit < 1:
             raise ValueError("limit must be >= 1")
+        if self.recipe not in RECIPES:
+            raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, not {self.recipe!r}")
 
 
 _REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*://")

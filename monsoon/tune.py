@@ -18,7 +18,7 @@ from pathlib import Path
 import fsspec
 
 from monsoon.filters import FAMILIES, validate_filters
-from monsoon.languages import Bounds, Language, get_language
+from monsoon.languages import Bounds, Language, breaks, get_language
 
 SNIPPET_CHARS = 400
 NEAREST = 2  # kept and dropped examples shown per bound
@@ -30,13 +30,15 @@ class Bound:
     signal: str
     side: str  # "min" or "max"
     value: float
+    zero_is_off: bool = False  # the family reads a 0 bound as "no check" (datatrove's Gopher filters)
+    deviation: str | None = None  # why monsoon departs here from the published recipe, if it does
 
     @property
     def key(self) -> str:
         return f"{self.family}.{self.side}.{self.signal}"
 
     def breaks(self, value: float) -> bool:
-        return value < self.value if self.side == "min" else value > self.value
+        return breaks(self.side, self.value, value, self.zero_is_off)
 
 
 def with_overrides(language: Language, assignments: list[str]) -> Language:
@@ -63,7 +65,17 @@ def bounds_of(language: Language) -> list[Bound]:
         for signal in FAMILIES[family].signals:
             for side in ("min", "max"):
                 if signal in getattr(bounds, side):
-                    found.append(Bound(family, signal, side, getattr(bounds, side)[signal]))
+                    deviation = language.deviation_of(family, side, signal)
+                    found.append(
+                        Bound(
+                            family,
+                            signal,
+                            side,
+                            getattr(bounds, side)[signal],
+                            FAMILIES[family].zero_is_off,
+                            deviation.why if deviation else None,
+                        )
+                    )
     return found
 
 
@@ -101,12 +113,14 @@ def _texts_from_warcs(path: str | Path, language: Language) -> Iterator[str]:
 
 
 def signal_table(texts: list[str], language: Language) -> list[dict[str, float]]:
-    """`family.signal` -> value for each text (every family of the language, every signal)."""
+    """`family.signal` -> value for each text (every family of the language, every signal; each family reads the
+    text as the families before it leave it, as in the pipeline)."""
     rows = []
     for text in texts:
         row = {}
         for family in language.filters:
             row.update({f"{family}.{name}": float(v) for name, v in FAMILIES[family].compute(text, language).items()})
+            text = FAMILIES[family].rewrite(text, language)
         rows.append(row)
     return rows
 
@@ -178,14 +192,20 @@ def plot_sweeps(summary: list[dict], path: Path) -> None:
     figure.savefig(path, dpi=90, metadata={"Software": None})
 
 
-def format_summary(language: Language, documents: int, summary: list[dict], kept: int) -> str:
+def format_summary(language: Language, documents: int, summary: list[dict], kept: int, recipe: str) -> str:
     lines = [
-        f"{language.code}: {documents} documents, {kept} pass every bound ({kept / documents:.1%})",
+        f"{language.code} (recipe {recipe}): {documents} documents, {kept} pass every bound ({kept / documents:.1%})",
         f"{'bound':<52} {'value':>10} {'alone':>7} {'in seq.':>8}",
     ]
+    whys = {}
     for entry in summary:
         bound = entry["bound"]
-        lines.append(f"{bound.key:<52} {bound.value:>10g} {entry['alone']:>7.1%} {entry['in_sequence']:>8.1%}")
+        mark = " *" if bound.deviation else ""
+        lines.append(f"{bound.key:<52} {bound.value:>10g} {entry['alone']:>7.1%} {entry['in_sequence']:>8.1%}{mark}")
+        if bound.deviation:
+            whys.setdefault(bound.deviation, bound.family)
+    for why in whys:
+        lines.append(f"* deviation from the published recipe: {why}")
     return "\n".join(lines)
 
 
@@ -203,7 +223,8 @@ def write_report(
     esc = html.escape
     rows = "".join(
         f"<tr><td>{esc(e['bound'].family)}</td><td>{esc(e['bound'].signal)}</td><td>{e['bound'].side}</td>"
-        f"<td>{e['bound'].value:g}</td><td>{e['alone']:.1%}</td><td>{e['in_sequence']:.1%}</td></tr>"
+        f"<td>{e['bound'].value:g}</td><td>{e['alone']:.1%}</td><td>{e['in_sequence']:.1%}</td>"
+        f"<td>{esc(e['bound'].deviation or '')}</td></tr>"
         for e in summary
     )
 
@@ -226,7 +247,8 @@ td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}td:first-child,td
 Overrides: {esc(", ".join(overrides) or "none")}.</p>
 <h2>What each bound removes</h2><p>alone: share of the sample outside this bound; in sequence: share dropped by
 this bound in the pipeline's order (the reason it would be counted under).</p>
-<table><tr><th>family</th><th>signal</th><th>side</th><th>threshold</th><th>alone</th><th>in sequence</th></tr>
+<table><tr><th>family</th><th>signal</th><th>side</th><th>threshold</th><th>alone</th><th>in sequence</th>
+<th>deviation from the published recipe (why)</th></tr>
 {rows}</table>
 <h2>Threshold sweeps</h2><p>Share of the sample each bound removes alone, against the threshold; the dashed line is
 the current value.</p><img src="sweeps.png" alt="removal rate against threshold, one panel per bound">
@@ -237,9 +259,12 @@ the current value.</p><img src="sweeps.png" alt="removal rate against threshold,
     return output / "report.html"
 
 
-def tune(code: str, sample: str | Path, overrides: list[str], output: Path) -> tuple[str, Path]:
-    """Run the analysis; returns (text summary, report path)."""
-    language = with_overrides(get_language(code), overrides)
+def tune(
+    code: str, sample: str | Path, overrides: list[str], output: Path, recipe: str = "monsoon"
+) -> tuple[str, Path]:
+    """Run the analysis with a recipe's filters ("monsoon": with the language file's deviations, marked;
+    "fineweb2": without); returns (text summary, report path)."""
+    language = with_overrides(get_language(code).for_recipe(recipe), overrides)
     texts = list(read_sample(sample, language))
     if not texts:
         raise ValueError(f"no {code} documents in {sample}")
@@ -249,4 +274,4 @@ def tune(code: str, sample: str | Path, overrides: list[str], output: Path) -> t
     summary = summarise(texts, rows, bounds, first)
     kept = first.count(None)
     report = write_report(language, sample, overrides, summary, kept, len(texts), output)
-    return format_summary(language, len(texts), summary, kept), report
+    return format_summary(language, len(texts), summary, kept, recipe), report

@@ -131,12 +131,11 @@ def test_unknown_key_in_a_run_config_is_an_error_naming_key_and_file(tmp_path):
 
 # the bound a menu-like page (two-word lines from real sentences) breaks first, per language
 MENU_REASON = {
-    "tha_Thai": "fineweb_quality.short_line_ratio>max",
+    # FineWeb-2 switches the short-line check off: Thai (no line punctuation bound) meets the list-ness bound
+    "tha_Thai": "fineweb_quality.new_line_ratio>max",
     "jpn_Jpan": "swallow_japanese.letters<min",
-    **{
-        code: "fineweb_quality.line_punct_ratio<min"
-        for code in ("vie_Latn", "ind_Latn", "zsm_Latn", "tam_Taml", "eng_Latn")
-    },
+    "eng_Latn": "c4_quality.sentences<min",  # FineWeb: C4 (lines under 3 words go) before FineWeb quality
+    **{code: "fineweb_quality.line_punct_ratio<min" for code in ("vie_Latn", "ind_Latn", "zsm_Latn", "tam_Taml")},
 }
 
 

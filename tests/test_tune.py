@@ -20,7 +20,7 @@ def thai_sample(tmp_path_factory):
 
 def table(stdout: str) -> dict[str, tuple[float, float]]:
     """bound -> (share removed alone, share removed in sequence) from the printed summary."""
-    rows = re.findall(r"^(\S+\.(?:min|max)\.\S+)\s+\S+\s+([\d.]+)%\s+([\d.]+)%$", stdout, re.MULTILINE)
+    rows = re.findall(r"^(\S+\.(?:min|max)\.\S+)\s+\S+\s+([\d.]+)%\s+([\d.]+)%(?: \*)?$", stdout, re.MULTILINE)
     return {bound: (float(alone) / 100, float(seq) / 100) for bound, alone, seq in rows}
 
 
@@ -43,7 +43,7 @@ def test_tune_reports_each_bound_alone_and_in_sequence(capsys, thai_sample, tmp_
 
 def test_set_tries_a_threshold_without_editing_the_yaml(capsys, thai_sample, tmp_path):
     _, before, _ = run_cli(capsys, "tune", "tha_Thai", "--sample", str(thai_sample), "--output", str(tmp_path))
-    assert table(before)["fineweb_quality.max.char_dup_ratio"][0] > 0
+    assert table(before)["fineweb_quality.max.char_dup_ratio"] == (0.0, 0.0)  # FineWeb-2's 0.1
     code, after, _ = run_cli(
         capsys,
         "tune",
@@ -51,14 +51,14 @@ def test_set_tries_a_threshold_without_editing_the_yaml(capsys, thai_sample, tmp
         "--sample",
         str(thai_sample),
         "--set",
-        "fineweb_quality.max.char_dup_ratio=1",
+        "fineweb_quality.max.char_dup_ratio=0.01",  # FineWeb's English value
         "--output",
         str(tmp_path),
     )
     assert code == 0
-    assert table(after)["fineweb_quality.max.char_dup_ratio"] == (0.0, 0.0)
-    assert kept_share(after) > kept_share(before)
-    assert "char_dup_ratio: 0.01" in (REPO / "monsoon" / "languages" / "tha_Thai.yaml").read_text(encoding="utf-8")
+    assert table(after)["fineweb_quality.max.char_dup_ratio"][0] > 0
+    assert kept_share(after) < kept_share(before)
+    assert "char_dup_ratio: 0.1," in (REPO / "monsoon" / "languages" / "tha_Thai.yaml").read_text(encoding="utf-8")
 
 
 def test_a_bad_set_names_the_problem(capsys, thai_sample, tmp_path):
@@ -73,6 +73,21 @@ def test_tune_reads_warcs_through_the_pipeline_steps(capsys, tmp_path):
         capsys, "tune", "jpn_Jpan", "--sample", str(REPO / "sample" / "warc"), "--output", str(tmp_path)
     )
     assert code == 0
-    documents = int(re.search(r"jpn_Jpan: (\d+) documents", out).group(1))
+    documents = int(re.search(r"jpn_Jpan \(recipe monsoon\): (\d+) documents", out).group(1))
     assert 20 <= documents <= 32  # the sample's Japanese pages that reach language identification
     assert table(out)["swallow_japanese.min.letters"][1] > 0  # its too-short pages
+
+
+def test_tune_marks_deviations_and_takes_the_recipe(capsys, tmp_path):
+    texts = shared("japanese_prose", "utf8").glob("*.txt")
+    sample = tmp_path / "ja.jsonl"
+    chunks = [t.read_text(encoding="utf-8")[i : i + 3000] for t in sorted(texts)[:2] for i in (3000, 9000)]
+    sample.write_text("\n".join(json.dumps({"text": c}, ensure_ascii=False) for c in chunks), encoding="utf-8")
+    _, ours, _ = run_cli(capsys, "tune", "jpn_Jpan", "--sample", str(sample), "--output", str(tmp_path / "a"))
+    assert "swallow_japanese.min.hiragana_frac" in ours and "* deviation from the published recipe: Swallow" in ours
+    assert re.search(r"^swallow_japanese\.\S+ .* \*$", ours, re.MULTILINE)
+    assert not re.search(r"^gopher_quality\.\S+ .* \*$", ours, re.MULTILINE)
+    code, published, _ = run_cli(
+        capsys, "tune", "jpn_Jpan", "--sample", str(sample), "--recipe", "fineweb2", "--output", str(tmp_path / "b")
+    )
+    assert code == 0 and "recipe fineweb2" in published and "swallow" not in published

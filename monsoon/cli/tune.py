@@ -6,13 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from monsoon.languages import RECIPES
+
 
 def cmd_tune(args: argparse.Namespace) -> int:
     from monsoon.tune import tune
 
     output = Path(args.output or f"out/tune/{args.language}")
     try:
-        summary, report = tune(args.language, args.sample, args.set or [], output)
+        summary, report = tune(args.language, args.sample, args.set or [], output, args.recipe)
     except ValueError as error:
         print(f"monsoon tune: {error}", file=sys.stderr)
         return 1
@@ -49,4 +51,10 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         help="try a threshold without editing the language YAML (repeatable)",
     )
     tune.add_argument("--output", metavar="DIR", help="report folder (default: out/tune/LANGUAGE)")
+    tune.add_argument(
+        "--recipe",
+        choices=RECIPES,
+        default="monsoon",
+        help="monsoon: with the language file's deviations (marked *); fineweb2: the published recipe only",
+    )
     tune.set_defaults(handler=cmd_tune)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from monsoon.filters.base import SignalFamily
 from monsoon.filters.broken_text import BrokenText
+from monsoon.filters.c4_quality import C4Quality
 from monsoon.filters.fineweb_quality import FineWebQuality
 from monsoon.filters.gopher_quality import GopherQuality
 from monsoon.filters.gopher_repetition import GopherRepetition
@@ -21,6 +22,7 @@ FAMILIES: dict[str, SignalFamily] = {
         GopherRepetition(),
         FineWebQuality(),
         GopherQuality(),
+        C4Quality(),
         SwallowJapanese(),
         SwallowRepetition(),
         SwallowNgWords(),

@@ -10,6 +10,7 @@ from monsoon.languages import Language
 
 class GopherQuality(SignalFamily):
     name = "gopher_quality"
+    zero_is_off = True
     signals = (
         "words",
         "avg_word_length",

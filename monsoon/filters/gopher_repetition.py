@@ -25,6 +25,7 @@ DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
 
 class GopherRepetition(SignalFamily):
     name = "gopher_repetition"
+    zero_is_off = True
     signals = (
         "dup_para_frac",
         "dup_para_char_frac",

@@ -8,14 +8,14 @@ asks a `Language`; it never branches on a language code.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
 from datatrove.utils.word_tokenizers import WordTokenizer
 
-from monsoon.languages.segmenters import SEGMENTERS, get_segmenter
+from monsoon.languages.segmenters import get_segmenter, segmenter_class
 from monsoon.yamlconfig import ConfigError, build, read_yaml
 
 RECIPES = ("monsoon", "fineweb2")  # monsoon: FineWeb-2 (FineWeb for English) plus the file's `deviations`
@@ -29,6 +29,14 @@ LID_FAMILIES = ("lid176", "glotlid")
 LANGUAGES_DIR = Path(str(resources.files("monsoon.languages")))
 
 
+def breaks(side: str, bound: float, value: float, zero_is_off: bool = False) -> bool:
+    """Whether a signal value is outside a `min` or `max` bound. With `zero_is_off` (the families whose datatrove
+    filter reads 0 as "no check", as FineWeb-2's pipeline uses it) a bound of 0 checks nothing."""
+    if zero_is_off and not bound:
+        return False
+    return value < bound if side == "min" else value > bound
+
+
 @dataclass(frozen=True)
 class Bounds:
     """Allowed range of each signal of one filter family; a document outside it is dropped."""
@@ -36,20 +44,45 @@ class Bounds:
     min: dict[str, float] = field(default_factory=dict)
     max: dict[str, float] = field(default_factory=dict)
 
-    def violation(self, family: str, signals: dict[str, float]) -> str | None:
+    def violation(self, family: str, signals: dict[str, float], zero_is_off: bool = False) -> str | None:
         """The drop reason for the first signal out of bounds (in signal order), or None."""
         for name, value in signals.items():
-            if name in self.min and value < self.min[name]:
+            if name in self.min and breaks("min", self.min[name], value, zero_is_off):
                 return f"{family}.{name}<min"
-            if name in self.max and value > self.max[name]:
+            if name in self.max and breaks("max", self.max[name], value, zero_is_off):
                 return f"{family}.{name}>max"
         return None
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """A departure from the published recipe on purpose, with the figure that justifies it (`why`). Either a
+    whole `family` of `filters` that the recipe does not have, or one `bound` (FAMILY.min|max.SIGNAL) set to
+    `value` instead of the published one."""
+
+    why: str
+    family: str | None = None
+    bound: str | None = None
+    value: float | None = None
+
+    def __post_init__(self) -> None:
+        if (self.family is None) == (self.bound is None):
+            raise ValueError("a deviation names either a family or a bound")
+        if self.bound is not None and (self.value is None or len(self.bound.split(".")) != 3):
+            raise ValueError(f"deviation {self.bound!r}: a bound is FAMILY.min|max.SIGNAL with a value")
+        if self.bound is not None and self.bound.split(".")[1] not in ("min", "max"):
+            raise ValueError(f"deviation {self.bound!r}: the side must be min or max")
+        if not self.why.strip():
+            raise ValueError("a deviation needs its `why`")
 
 
 @dataclass(frozen=True)
 class DedupSpec:
     # "word": n-grams of the segmenter's words; "lemma": of their dictionary forms (segmenters that have them)
     shingle: str = "word"
+    # whose words the shingles are made of (default: the language's `segmenter`); the filters may count words
+    # with another segmenter (FineWeb-2's) than the one the dedup figures were measured with
+    segmenter: str | None = None
     ngram: int = 5
     bands: int = 14  # MinHash LSH: bands x rows permutations; a pair is found with probability
     rows: int = 8  # 1 - (1 - J^rows)^bands (50% at J ~ (1/bands)^(1/rows))
@@ -129,6 +162,7 @@ class Language:
     ng_hosts: NgHostSpec | None = None  # drop pages of these hosts before the quality filters
     pii: PiiSpec = field(default_factory=PiiSpec)
     junk: JunkSpec | None = None  # gambling/adult/spam lexicons, URL rules and broken text, before the filters
+    deviations: list[Deviation] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         minimums = self.min_language_score
@@ -138,14 +172,40 @@ class Language:
             raise ValueError(f"a min_language_score given per recipe must give one for each of {', '.join(RECIPES)}")
         if self.lid_confusable and not self.lid_wordfreq:
             raise ValueError("lid_confusable needs lid_wordfreq, the word list that tells the languages apart")
-        if self.segmenter not in SEGMENTERS:
-            raise ValueError(f"unknown segmenter {self.segmenter!r}; known: {', '.join(sorted(SEGMENTERS))}")
-        if self.dedup.shingle == "lemma" and not hasattr(SEGMENTERS[self.segmenter], "lemma_tokenize"):
-            raise ValueError(f"dedup.shingle 'lemma' needs a segmenter with dictionary forms, not {self.segmenter!r}")
+        segmenter_class(self.segmenter)  # an unknown segmenter is an error here, not mid-run
+        if self.dedup.shingle == "lemma" and not hasattr(segmenter_class(self.dedup_segmenter), "lemma_tokenize"):
+            raise ValueError(
+                f"dedup.shingle 'lemma' needs a segmenter with dictionary forms, not {self.dedup_segmenter!r}"
+            )
         junk_files = [*self.junk.lexicons.values(), self.junk.host_words] if self.junk else []
         for word_file in (self.ng_words, self.footer and self.footer.keywords, *junk_files):
             if word_file and not (LANGUAGES_DIR / word_file).is_file():
                 raise ValueError(f"word file {word_file!r} not found in {LANGUAGES_DIR}")
+        for deviation in self.deviations:
+            family = deviation.family or deviation.bound.split(".")[0]
+            if family not in self.filters:
+                raise ValueError(f"deviation names the filter {family!r}, which is not in `filters`")
+
+    def for_recipe(self, recipe: str) -> Language:
+        """The language with the filters of a recipe: "fineweb2" drops every deviation (the published values
+        under `filters`), "monsoon" applies them."""
+        if recipe not in RECIPES:
+            raise ValueError(f"unknown recipe {recipe!r}; known: {', '.join(RECIPES)}")
+        own = {d.family for d in self.deviations if d.family}
+        filters = {f: Bounds(dict(b.min), dict(b.max)) for f, b in self.filters.items()}
+        if recipe == "fineweb2":
+            return replace(self, filters={f: b for f, b in filters.items() if f not in own}, deviations=[])
+        for deviation in self.deviations:
+            if deviation.bound:
+                family, side, signal = deviation.bound.split(".")
+                getattr(filters[family], side)[signal] = deviation.value
+        return replace(self, filters=filters)
+
+    def deviation_of(self, family: str, side: str, signal: str) -> Deviation | None:
+        """The deviation that makes this bound monsoon's own, if any."""
+        return next(
+            (d for d in self.deviations if d.family == family or d.bound == f"{family}.{side}.{signal}"), None
+        )
 
     def minimum_score(self, family: str, recipe: str = "monsoon") -> float:
         """The minimum LID score for a model family (LID_FAMILIES) under a recipe (RECIPES)."""
@@ -160,11 +220,15 @@ class Language:
         """The text's words; several filter families ask for the same document's words in a row."""
         return list(_segment(self.segmenter, text))
 
+    @property
+    def dedup_segmenter(self) -> str:
+        return self.dedup.segmenter or self.segmenter
+
     def dedup_units(self, text: str) -> list[str]:
-        """The words whose n-grams are the text's near-dedup shingles (`dedup.shingle`)."""
+        """The words whose n-grams are the text's near-dedup shingles (`dedup.shingle`, `dedup.segmenter`)."""
         if self.dedup.shingle == "lemma":
-            return self.words.lemma_tokenize(text)
-        return self.word_list(text)
+            return get_segmenter(self.dedup_segmenter).lemma_tokenize(text)
+        return list(_segment(self.dedup_segmenter, text))
 
 
 @cache
@@ -183,10 +247,14 @@ def load_language_file(path: Path) -> Language:
     data = read_yaml(path) or {}
     filters = data.pop("filters", {}) or {}
     junk_data = data.pop("junk", None)
+    deviations = data.pop("deviations", []) or []
     if not isinstance(filters, dict):
         raise ConfigError(f"{path}: filters must be a mapping of filter family -> bounds")
+    if not isinstance(deviations, list):
+        raise ConfigError(f"{path}: deviations must be a list")
     language = build(Language, data, str(path))
     bounds = {family: build(Bounds, spec, str(path), f"filters.{family}") for family, spec in filters.items()}
+    departures = [build(Deviation, spec, str(path), f"deviations[{i}]") for i, spec in enumerate(deviations)]
     if language.code != path.stem:
         raise ConfigError(f"{path}: code {language.code!r} does not match the file name")
     junk = None
@@ -195,7 +263,10 @@ def load_language_file(path: Path) -> Language:
         junk = build(JunkSpec, junk_data, str(path), "junk")
         junk_bounds = {f: build(Bounds, b, str(path), f"junk.filters.{f}") for f, b in junk_filters.items()}
         junk = JunkSpec(**{**junk.__dict__, "filters": junk_bounds})
-    return Language(**{**language.__dict__, "filters": bounds, "junk": junk})
+    try:
+        return Language(**{**language.__dict__, "filters": bounds, "junk": junk, "deviations": departures})
+    except ValueError as error:
+        raise ConfigError(f"{path}: {error}") from error
 
 
 @cache

@@ -161,9 +161,33 @@ SEGMENTERS: dict[str, type[WordTokenizer]] = {
 }
 
 
+# `datatrove:<code>`: datatrove's own word tokenizer for that language (assets/tokenizer_assignment.csv), the one
+# FineWeb-2 counted words with (spaCy + pyvi for Vietnamese, spaCy for Malay, Indonesian, Filipino and English,
+# Indic NLP for Tamil), where a monsoon segmenter would give other filter decisions
+DATATROVE = "datatrove:"
+
+
+def segmenter_class(name: str) -> type[WordTokenizer]:
+    """The class of a segmenter name; an unknown name is an error naming the known ones."""
+    if name.startswith(DATATROVE):
+        from datatrove.utils.word_tokenizers import load_tokenizer_assignments
+
+        code = name.removeprefix(DATATROVE)
+        if code not in load_tokenizer_assignments():
+            raise ValueError(f"datatrove has no word tokenizer for {code!r}")
+        return WordTokenizer
+    if name not in SEGMENTERS:
+        known = ", ".join([*sorted(SEGMENTERS), f"{DATATROVE}<code>"])
+        raise ValueError(f"unknown segmenter {name!r}; known: {known}")
+    return SEGMENTERS[name]
+
+
 @cache
 def get_segmenter(name: str) -> WordTokenizer:
     """One segmenter instance per name and process (models load lazily, on first use)."""
-    if name not in SEGMENTERS:
-        raise ValueError(f"unknown segmenter {name!r}; known: {', '.join(sorted(SEGMENTERS))}")
-    return SEGMENTERS[name]()
+    if name.startswith(DATATROVE):
+        from datatrove.utils.word_tokenizers import load_word_tokenizer
+
+        segmenter_class(name)
+        return load_word_tokenizer(name.removeprefix(DATATROVE))
+    return segmenter_class(name)()

@@ -84,15 +84,15 @@ def document_steps(config: RunConfig) -> list[PipelineStep]:
     """Every per-document step after reading, shared by both engines: identification_steps, host blocklist, junk
     rules, footer trimming, personal-data masking (a trimmed or masked text's tokens are counted again), quality
     filters, MinHash bands."""
-    steps = [
-        *identification_steps(config),
-        NgHostFilter(config.languages),
-        JunkFilter(config.languages, config.junk_blocklist),
-        FooterTrim(config.tokenizer),
-    ]
+    steps = identification_steps(config)
+    if config.recipe == "monsoon":  # Swallow's host rule, a deviation from FineWeb-2 (languages' `ng_hosts`)
+        steps.append(NgHostFilter(config.languages))
+    steps.append(JunkFilter(config.languages, config.junk_blocklist))
+    if config.recipe == "monsoon":  # Swallow's footer trimming, likewise (languages' `footer`)
+        steps.append(FooterTrim(config.tokenizer))
     if config.pii.enabled:
         steps.append(PiiMask(config.tokenizer, max_hits=config.pii.max_hits))
-    steps.append(QualityFilter(config.languages))
+    steps.append(QualityFilter(config.languages, recipe=config.recipe))
     if config.dedup.enabled:
         steps.append(MinhashSignature(config.dedup.seed))
     return steps
