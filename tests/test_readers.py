@@ -35,6 +35,7 @@ def corpus(tmp_path_factory) -> dict:
     shards = root / "shards"
     parsed = build_parser().parse_args(["mix", "build", str(table), "--from", str(out), "--to", str(shards)])
     assert parsed.handler(parsed) == 0
+    assert accounting["languages"]["tha_Thai"]["kept"] > 0
     manifest = json.loads((shards / "manifest.json").read_text())
     return {
         "kept": accounting["total"]["kept"],
