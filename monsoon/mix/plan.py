@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from monsoon import storage
 from monsoon.mix.table import MixError, MixRow, MixTable, human
-from monsoon.stages.writer import TOKENIZER_KEY
+from monsoon.schema import TOKENIZER_KEY
 
 
 def source_files(row: MixRow, out_dir: str | Path) -> list[str]:

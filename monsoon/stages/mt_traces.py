@@ -96,6 +96,11 @@ def mt_signals(html: str, url: str = "", rules: TraceRules | None = None) -> lis
     return found
 
 
+def signal_names() -> list[str]:
+    """The quality signals this step may write (action `tag`): `mt_traces.<signal>` for each signal of the rules."""
+    return [f"{SIGNAL_PREFIX}{name}" for name in trace_rules().signals]
+
+
 def flagging(signals: list[str], rules: TraceRules | None = None) -> list[str]:
     rules = rules or trace_rules()
     return [name for name in signals if rules.signals[name].flags]

@@ -105,6 +105,11 @@ def pii_rules(path: str = str(LANGUAGES_DIR / "pii.yaml")) -> dict:
     return read_yaml(path)
 
 
+def signal_names() -> list[str]:
+    """The quality signals this step writes: masks per kind (`pii.<kind>`)."""
+    return [f"{MASK_SIGNAL_PREFIX}{kind}" for kind in pii_rules()["placeholders"]]
+
+
 @cache
 def patterns_for(countries: tuple[str, ...], path: str = str(LANGUAGES_DIR / "pii.yaml")) -> tuple[Pattern, ...]:
     """The patterns of every kind for these countries, in the placeholders' (matching) order."""

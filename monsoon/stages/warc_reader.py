@@ -27,6 +27,9 @@ _DUMP = re.compile(r"CC-MAIN-\d{4}-\d{2}")
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _SCAN_CHUNK = 1 << 20
 _READ_ERRORS = (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError, KeyError, IndexError)
+# warcio calls `uri.startswith(...)` on the WARC-Target-URI while parsing HTTP headers: a response/request
+# record without that header raises AttributeError on None inside warcio's record loader
+_HEADER_ERRORS = (*_READ_ERRORS, AttributeError)
 
 
 class _NotChunked(Exception):
@@ -46,6 +49,8 @@ class _Damaged(Exception):
 
 
 def _error_reason(error: Exception) -> str:
+    if isinstance(error, AttributeError):
+        return "missing_target_uri"
     if isinstance(error, EOFError | zlib.error) or "gzip" in str(error).lower():
         return "truncated_or_corrupt_gzip"
     return "malformed_record"
@@ -165,7 +170,7 @@ class WarcDocumentReader(BaseDiskReader):
                 if check_tail:
                     _check_tail(stream, records.offset)
                 return
-            except _READ_ERRORS as error:
+            except _HEADER_ERRORS as error:
                 if "non-chunked gzip" in str(error):
                     raise _NotChunked(seen) from error
                 # a failure while parsing the next record's headers is a new, damaged record, unless the
@@ -198,6 +203,11 @@ class WarcDocumentReader(BaseDiskReader):
         }
         # read at most one byte past the limit: a huge page or a gzip bomb never gets decoded whole
         payload = record.content_stream().read(self.max_html_bytes + 1)
+        # a record whose block ends before its Content-Length (cut mid-payload, the next member follows) would
+        # otherwise pass as a shorter page; `raw_stream.limit` is the count of block bytes never found
+        if len(payload) <= self.max_html_bytes and getattr(record.raw_stream, "limit", 0) > 0:
+            count_errored(self, Document(text="", id=doc_id, metadata=metadata), "record_cut_short")
+            return None
         if record.http_headers is not None:
             status = record.http_headers.get_statuscode()
             content_type = record.http_headers.get_header("Content-Type") or ""

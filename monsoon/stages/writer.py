@@ -1,6 +1,5 @@
-"""Parquet in monsoon's schema: one row per document, quality signals as a map column, the tokenizer's name
-and the schema version in the file metadata. The intermediate files (between the per-document stage and
-dedup) use the same schema plus the MinHash bands."""
+"""Documents to and from parquet in monsoon's schema (`monsoon.schema`): the corpus, and the intermediate files
+between the per-document stage and dedup."""
 
 from __future__ import annotations
 
@@ -10,36 +9,15 @@ from datatrove.pipeline.readers.parquet import ParquetReader
 from datatrove.pipeline.writers.parquet import ParquetWriter
 
 from monsoon.accounting import count_kept
-
-SCHEMA_VERSION = "1"
-TOKENIZER_KEY = "monsoon.tokenizer"  # file metadata: the tokenizer the token counts come from
-_METADATA_COLUMNS = [
-    ("url", pa.string()),
-    ("language", pa.string()),
-    ("language_score", pa.float64()),
-    ("token_count", pa.int64()),
-    ("source", pa.string()),
-    ("dump", pa.string()),
-    ("date", pa.string()),
-    ("warc_path", pa.string()),
-    ("charset", pa.string()),
-    ("cluster_size", pa.int64()),
-    ("quality_signals", pa.map_(pa.string(), pa.float64())),
-]
-_BANDS = ("minhash_bands", pa.list_(pa.int64()))
-
-
-def corpus_schema(tokenizer: str, with_bands: bool = False) -> pa.Schema:
-    fields = [("id", pa.string()), ("text", pa.string()), *_METADATA_COLUMNS, *([_BANDS] if with_bands else [])]
-    return pa.schema(fields, metadata={"monsoon.schema_version": SCHEMA_VERSION, TOKENIZER_KEY: tokenizer})
+from monsoon.schema import corpus_schema, signals_of_row, signals_row
 
 
 def document_row(doc: Document, schema: pa.Schema) -> dict:
     """A Document as a row of `schema` (metadata fields the schema lacks are left out)."""
     row = {"id": doc.id, "text": doc.text}
     row.update({name: doc.metadata.get(name) for name in schema.names if name not in row})
-    if row.get("quality_signals") is not None:
-        row["quality_signals"] = sorted(row["quality_signals"].items())
+    if "quality_signals" in row:
+        row["quality_signals"] = signals_row(row["quality_signals"])
     return row
 
 
@@ -49,9 +27,8 @@ def _row_adapter(schema: pa.Schema):
 
 def _document(self, data: dict, path: str, id_in_file: int | str) -> dict:
     """Intermediate row -> Document fields (the reader's adapter)."""
-    signals = data.get("quality_signals")
     metadata = {k: v for k, v in data.items() if k not in ("id", "text")}
-    metadata["quality_signals"] = dict(signals) if signals else {}
+    metadata["quality_signals"] = signals_of_row(data.get("quality_signals"))
     return {"id": data["id"], "text": data["text"], "metadata": metadata}
 
 
