@@ -7,10 +7,10 @@ import gzip
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import html_page, identity_holds, run_job, shared, thai_news, warc_response
 
 from monsoon.config import DedupConfig, MtTracesConfig
 from monsoon.stages.mt_traces import MachineTranslationTraces, flagging, mt_signals
-from tests.conftest import html_page, identity_holds, run_job, shared, thai_news, warc_response
 
 WRAP = '<font style="vertical-align: inherit;"><font style="vertical-align: inherit;">'
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import html_page, identity_holds, run_job, thai_news, warc_response
 
 from monsoon.audit.report import write_report
 from monsoon.config import PiiConfig
 from monsoon.stages.pii import mask_pii
 from monsoon.tokens import load_token_counter
-from tests.conftest import html_page, identity_holds, run_job, thai_news, warc_response
 
 VALID_THAI_ID = "1103702071811"  # mod-11 check digit 1 over 110370207181
 INVALID_THAI_ID = "1103702071812"
