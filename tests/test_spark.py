@@ -6,8 +6,10 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -122,6 +124,27 @@ def test_a_rerun_extracts_only_the_files_an_interrupted_run_left(both_engines):
     assert (work / "logs" / "1_extract" / "stats" / "00002.json").exists()
     assert accounting == local_accounting
     assert corpus(spark_out) == corpus(local_out)
+
+
+def test_a_sigkilled_spark_run_resumes_to_the_local_engines_output(both_engines, tmp_path):
+    """SIGKILL of the whole job (driver, JVM and Python workers) once one extract rank is complete; the same
+    command again finishes the job with the uninterrupted run's corpus and accounting."""
+    local_accounting, local_out = both_engines["local"]
+    output = tmp_path / "killed"
+    command = [sys.executable, "-m", "monsoon.cli", "run", str(SAMPLE_CONFIG), "--engine", "spark"]
+    command += ["--master", "local[1]", "--output", str(output)]
+    victim = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    completions = output / "_work" / "logs" / "1_extract" / "completions"
+    deadline = time.monotonic() + 300
+    while not (completions.exists() and any(completions.iterdir())) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+    assert 1 <= len(list(completions.iterdir())) < 4 and not (output / "accounting.json").exists()
+
+    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    assert json.loads((output / "accounting.json").read_text()) == local_accounting
+    assert corpus(output) == corpus(local_out)
 
 
 def test_moving_an_attempt_replaces_the_files_of_an_earlier_attempt(tmp_path):
