@@ -86,6 +86,20 @@ def test_c4_signals_and_the_text_it_keeps():
     )
 
 
+def test_a_kept_document_whose_lines_c4_removed_has_the_token_count_of_its_kept_text(documents):
+    from datatrove.data import Document
+
+    from monsoon.stages.quality import QualityFilter
+    from monsoon.tokens import load_token_counter
+
+    counter = load_token_counter()
+    text = documents["eng_Latn"][0] + "\nPlease enable JavaScript to see the comments here."
+    doc = Document(text=text, id="t", metadata={"language": "eng_Latn", "token_count": counter.count(text)})
+    assert QualityFilter(["eng_Latn"]).filter(doc) is True
+    assert doc.text == documents["eng_Latn"][0]
+    assert doc.metadata["token_count"] == counter.count(documents["eng_Latn"][0]) < counter.count(text)
+
+
 def test_the_recipe_switches_every_deviation_off():
     japanese = get_language("jpn_Jpan")
     assert [d.family for d in japanese.deviations] == ["swallow_japanese", "swallow_repetition", "swallow_ng_words"]

@@ -92,7 +92,7 @@ def document_steps(config: RunConfig) -> list[PipelineStep]:
         steps.append(FooterTrim(config.tokenizer))
     if config.pii.enabled:
         steps.append(PiiMask(config.tokenizer, max_hits=config.pii.max_hits))
-    steps.append(QualityFilter(config.languages, recipe=config.recipe))
+    steps.append(QualityFilter(config.languages, recipe=config.recipe, tokenizer=config.tokenizer))
     if config.dedup.enabled:
         steps.append(MinhashSignature(config.dedup.seed))
     return steps

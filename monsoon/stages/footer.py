@@ -11,7 +11,8 @@ from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from monsoon.languages import FooterSpec, get_language, read_word_file
-from monsoon.tokens import LLAMA3, load_token_counter
+from monsoon.stages.token_count import set_text
+from monsoon.tokens import LLAMA3
 
 
 @cache
@@ -47,16 +48,14 @@ class FooterTrim(PipelineStep):
         self.tokenizer = tokenizer
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        counter = None
         for doc in data:
             footer = get_language(doc.metadata["language"]).footer
             if footer is not None:
                 with self.track_time():
                     trimmed = trim_footer(doc.text, footer)
                     if trimmed != doc.text:
-                        counter = counter or load_token_counter(self.tokenizer)
                         self.stat_update("trimmed")
                         self.stat_update("trimmed_chars", value=len(doc.text) - len(trimmed))
-                        doc.text = trimmed
-                        doc.metadata["token_count"] = counter.count(trimmed)
+                        if not set_text(self, doc, trimmed, self.tokenizer):
+                            continue
             yield doc

@@ -22,10 +22,11 @@ from functools import cache
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from monsoon.accounting import MASK_SIGNAL_PREFIX, count_dropped, count_errored
+from monsoon.accounting import MASK_SIGNAL_PREFIX, count_dropped
 from monsoon.config import read_yaml
 from monsoon.languages import LANGUAGES_DIR, get_language
-from monsoon.tokens import LLAMA3, load_token_counter
+from monsoon.stages.token_count import set_text
+from monsoon.tokens import LLAMA3
 
 HITS_REASON = "pii.hits>max"
 # no digit, nor a separator that continues a number (1.250.000, 2024-05-12, 12/05, 10:30), glued to either side
@@ -172,7 +173,6 @@ class PiiMask(PipelineStep):
         self.tokenizer, self.max_hits = tokenizer, max_hits
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        counter = load_token_counter(self.tokenizer)
         for doc in data:
             with self.track_time():
                 countries = tuple(get_language(doc.metadata["language"]).pii.countries)
@@ -181,11 +181,7 @@ class PiiMask(PipelineStep):
                 count_dropped(self, doc, HITS_REASON)
                 continue
             if counts:
-                doc.text = text
-                try:
-                    doc.metadata["token_count"] = counter.count(text)
-                except Exception:
-                    count_errored(self, doc, "token_count_failed")
+                if not set_text(self, doc, text, self.tokenizer):
                     continue
                 signals = doc.metadata.setdefault("quality_signals", {})
                 signals.update({f"{MASK_SIGNAL_PREFIX}{kind}": float(n) for kind, n in counts.items()})

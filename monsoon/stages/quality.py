@@ -10,6 +10,8 @@ from datatrove.data import Document
 from monsoon.accounting import LedgerFilter, count_dropped, count_errored
 from monsoon.filters import FAMILIES, validate_filters
 from monsoon.languages import Language, get_language
+from monsoon.stages.token_count import set_text
+from monsoon.tokens import LLAMA3
 
 
 class FamilyFailed(Exception):
@@ -36,10 +38,11 @@ def judge(text: str, language: Language, signals: dict[str, float]) -> tuple[str
 class QualityFilter(LedgerFilter):
     name = "🥇 Quality filters"
 
-    def __init__(self, targets: list[str], recipe: str = "monsoon"):
+    def __init__(self, targets: list[str], recipe: str = "monsoon", tokenizer: str = LLAMA3):
         super().__init__()
         self.targets = list(targets)
         self.recipe = recipe
+        self.tokenizer = tokenizer  # a family that removes lines (C4) changes the text: its tokens are counted again
         for code in self.targets:  # fail at build time, not mid-run, on a bad language file or recipe
             validate_filters(get_language(code).for_recipe(recipe))
         self._languages: dict[str, Language] = {}
@@ -50,11 +53,13 @@ class QualityFilter(LedgerFilter):
             self._languages[code] = get_language(code).for_recipe(self.recipe)
         signals = doc.metadata.setdefault("quality_signals", {})
         try:
-            reason, doc.text = judge(doc.text, self._languages[code], signals)
+            reason, text = judge(doc.text, self._languages[code], signals)
         except FamilyFailed as failure:
             count_errored(self, doc, f"{failure.family}.failed", by=failure.family)
             return False, f"{failure.family}.failed"
         if reason:
             count_dropped(self, doc, reason, by=reason.split(".")[0])
             return False, reason
+        if text != doc.text and not set_text(self, doc, text, self.tokenizer):
+            return False, "token_count_failed"
         return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datatrove.data import DocumentsPipeline
+from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from monsoon.accounting import count_errored
@@ -27,3 +27,15 @@ class TokenCount(PipelineStep):
                     continue
             self.stat_update("tokens", value=doc.metadata["token_count"])
             yield doc
+
+
+def set_text(step: PipelineStep, doc: Document, text: str, tokenizer: str) -> bool:
+    """Give a document the text a step made of it (trimmed, masked, lines removed) and that text's token count, so
+    `token_count` is always the count of the text written; False, booked as errored, when the tokenizer fails."""
+    doc.text = text
+    try:
+        doc.metadata["token_count"] = load_token_counter(tokenizer).count(text)
+    except Exception:
+        count_errored(step, doc, "token_count_failed")
+        return False
+    return True
