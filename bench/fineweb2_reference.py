@@ -8,11 +8,15 @@ monsoon's language files, so that comparing the two means something.
 
 from __future__ import annotations
 
+import os
+from functools import cache
+
 from datatrove.pipeline.filters import (
     C4QualityFilter,
     FineWebQualityFilter,
     GopherQualityFilter,
     GopherRepetitionFilter,
+    URLFilter,
 )
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
@@ -183,10 +187,21 @@ def fineweb2_filters(code: str) -> list[BaseFilter]:
     ]
 
 
+@cache
+def url_filter() -> URLFilter:
+    """datatrove's URLFilter as FineWeb runs it (its defaults), one per process: it holds 4.56 M domains in a
+    set (~800 MB), loaded at its first document. tldextract reads its bundled suffix list (no download), as
+    monsoon's does."""
+    os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""  # read when the filter's TLDExtract is built
+    return URLFilter()
+
+
 def fineweb_filters() -> list[BaseFilter]:
-    """FineWeb's (English) filters after language identification, in its order (huggingface/datatrove
-    examples/fineweb.py, commit 05194d3): datatrove's defaults but C4's terminal-punctuation line filter."""
+    """FineWeb's (English) filters, in its order (huggingface/datatrove examples/fineweb.py, commit 05194d3): the
+    URL filter (FineWeb runs it before extraction and LID; it reads only the URL), then after LID datatrove's
+    defaults but C4's terminal-punctuation line filter."""
     return [
+        url_filter(),
         GopherRepetitionFilter(),
         GopherQualityFilter(),
         C4QualityFilter(filter_no_terminal_punct=False),
@@ -195,16 +210,22 @@ def fineweb_filters() -> list[BaseFilter]:
 
 
 def reference_filters(code: str) -> list[BaseFilter]:
+    """The published filter chain of a language. FineWeb-2's input was FineWeb's non-English output, which had
+    passed FineWeb's URL filter (fineweb-2-pipeline.py step 1) before LID; that upstream step is left out of the
+    other languages' chains here, as monsoon's language files switch the URL filter on for English only."""
     return fineweb_filters() if code == "eng_Latn" else fineweb2_filters(code)
 
 
-def reference_decision(filters: list[BaseFilter], text: str) -> tuple[bool, str]:
-    """(kept, reason) of a text through the filters, as datatrove's pipeline decides it: the first filter that
-    says no gives the reason `<filter name>:<its reason>`. C4 rewrites the text for the filters after it."""
+def reference_decision(filters: list[BaseFilter], text: str, url: str | None = None) -> tuple[bool, str]:
+    """(kept, reason) of a text (from `url`) through the filters, as datatrove's pipeline decides it: the first
+    filter that says no gives the reason `<filter name>:<its reason>`. C4 rewrites the text for the filters after
+    it. A text without a URL skips the URL filter (datatrove's fails on it; a crawled page always has one)."""
     from datatrove.data import Document
 
-    doc = Document(text=text, id="0", metadata={})
+    doc = Document(text=text, id="0", metadata={"url": url} if url else {})
     for step in filters:
+        if isinstance(step, URLFilter) and not url:
+            continue
         verdict = step.filter(doc)
         kept, reason = verdict if isinstance(verdict, tuple) else (verdict, "")
         if not kept:

@@ -2,9 +2,10 @@
 
 Each drop or error reason belongs to the funnel stage of the step the accounting names for it (`steps`:
 reason -> step): the reader, pre-LID, machine-translation traces, extraction and token count are extraction; the
-LID step is LID; the host blocklist, junk rules, footer trimming and personal data are junk; a quality
-drop is booked under its filter family, its own stage; MinHash and the near-duplicate filter are dedup. Tokens
-are counted right after extraction, so every stage after it is known in tokens too.
+LID step is LID; FineWeb's URL filter is its own stage, right after LID, for the languages that have it; the host
+blocklist, junk rules, footer trimming and personal data are junk; a quality drop is booked under its filter
+family, its own stage; MinHash and the near-duplicate filter are dedup. Tokens are counted right after extraction,
+so every stage after it is known in tokens too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from monsoon.languages import FIRST_TIER, LANGUAGES_DIR, get_language
 
 EXTRACTION = "extraction"
 LID = "LID"
+URL_FILTER = "url_filter"
 JUNK = "junk"
 DEDUP = "dedup"
 _STAGE_OF_STEP = {
@@ -24,6 +26,7 @@ _STAGE_OF_STEP = {
     "Extract": EXTRACTION,
     "TokenCount": EXTRACTION,
     "LanguageId": LID,
+    "UrlFilter": URL_FILTER,
     "NgHostFilter": JUNK,
     "JunkFilter": JUNK,
     "FooterTrim": JUNK,
@@ -43,6 +46,13 @@ def filter_families(language: str) -> list[str]:
     if not (LANGUAGES_DIR / f"{language}.yaml").exists():
         return []
     return list(get_language(language).filters)
+
+
+def url_stage(language: str) -> list[str]:
+    """[URL_FILTER] for a language whose YAML switches FineWeb's URL filter on, else []."""
+    if not (LANGUAGES_DIR / f"{language}.yaml").exists():
+        return []
+    return [URL_FILTER] if get_language(language).url_filter else []
 
 
 def losses(bucket: dict) -> dict[str, tuple[int, int]]:
@@ -80,7 +90,7 @@ def _steps(first: str, stages: list[str], lost: dict[str, tuple[int, int]], kept
 
 def language_funnel(language: str, bucket: dict) -> list[Step]:
     """From the documents identified as `language` to those kept."""
-    stages = [LID, JUNK, *filter_families(language), DEDUP]
+    stages = [LID, *url_stage(language), JUNK, *filter_families(language), DEDUP]
     return _steps("identified", stages, losses(bucket), bucket["kept"], bucket["tokens"])
 
 
@@ -91,10 +101,11 @@ def total_funnel(accounting: dict) -> list[Step]:
         for stage, (docs, tokens) in losses(bucket).items():
             previous = lost.get(stage, (0, 0))
             lost[stage] = (previous[0] + docs, previous[1] + tokens)
-    families = []
+    families, url = [], []
     for language in [*FIRST_TIER, *accounting["languages"]]:
         families += [family for family in filter_families(language) if family not in families]
+        url = url or url_stage(language)
     total = accounting["total"]
-    steps = _steps("read", [EXTRACTION, LID, JUNK, *families, DEDUP], lost, total["kept"], total["tokens"])
+    steps = _steps("read", [EXTRACTION, LID, *url, JUNK, *families, DEDUP], lost, total["kept"], total["tokens"])
     steps[0].tokens = None  # records are read as HTML: their tokens are counted only once extracted
     return steps

@@ -114,6 +114,14 @@ class NgHostSpec:
 
 
 @dataclass(frozen=True)
+class UrlFilterSpec:
+    """FineWeb's URL filter (stages/url_filter.py: datatrove's URLFilter, its blocklists and word lists): a URL with
+    at least `soft_word_threshold` soft-banned words is dropped."""
+
+    soft_word_threshold: int = 2
+
+
+@dataclass(frozen=True)
 class PiiSpec:
     countries: list[str] = field(default_factory=list)  # whose phone and ID formats apply (languages/pii.yaml)
 
@@ -160,6 +168,7 @@ class Language:
     ng_words: str | None = None  # word file (in this folder) of expressions whose share of the text is bounded
     footer: FooterSpec | None = None  # trim the text's footer before the quality filters
     ng_hosts: NgHostSpec | None = None  # drop pages of these hosts before the quality filters
+    url_filter: UrlFilterSpec | None = None  # FineWeb's URL filter, first of the language's filters
     pii: PiiSpec = field(default_factory=PiiSpec)
     junk: JunkSpec | None = None  # gambling/adult/spam lexicons, URL rules and broken text, before the filters
     deviations: list[Deviation] = field(default_factory=list)

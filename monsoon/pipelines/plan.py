@@ -36,6 +36,7 @@ from monsoon.stages.pii import PiiMask
 from monsoon.stages.prelid import PreLanguageCheck
 from monsoon.stages.quality import QualityFilter
 from monsoon.stages.token_count import TokenCount
+from monsoon.stages.url_filter import UrlFilter
 from monsoon.stages.warc_reader import WarcDocumentReader
 from monsoon.stages.writer import CorpusWriter, intermediate_reader
 
@@ -81,10 +82,10 @@ def identification_steps(config: RunConfig) -> list[PipelineStep]:
 
 
 def document_steps(config: RunConfig) -> list[PipelineStep]:
-    """Every per-document step after reading, shared by both engines: identification_steps, host blocklist, junk
-    rules, footer trimming, personal-data masking (a trimmed or masked text's tokens are counted again), quality
-    filters, MinHash bands."""
-    steps = identification_steps(config)
+    """Every per-document step after reading, shared by both engines: identification_steps, FineWeb's URL filter
+    (first of the filters, as FineWeb runs it, under both recipes), host blocklist, junk rules, footer trimming,
+    personal-data masking (a trimmed or masked text's tokens are counted again), quality filters, MinHash bands."""
+    steps = [*identification_steps(config), UrlFilter()]
     if config.recipe == "monsoon":  # Swallow's host rule, a deviation from FineWeb-2 (languages' `ng_hosts`)
         steps.append(NgHostFilter(config.languages))
     steps.append(JunkFilter(config.languages, config.junk_blocklist))
