@@ -126,7 +126,9 @@ def run_monsoon(input_dir: Path, work: Path, prelid: bool = True) -> dict:
 
 def run_datatrove(input_dir: Path, work: Path) -> dict:
     """WarcReader -> Trafilatura -> LanguageFilter -> each language's FineWeb-2 filters exactly as published (its
-    kwargs and datatrove's word tokenizers: bench/fineweb2_reference.py) -> writer."""
+    kwargs and datatrove's word tokenizers: bench/fineweb2_reference.py) -> writer. FineWeb's URLFilter is in the
+    chain of English only (reference_filters), as monsoon switches it on for English only; English is no target
+    here, so neither pipeline runs it (fineweb-2-pipeline.py runs it upstream of LID for every language)."""
     from datatrove.executor import LocalPipelineExecutor
     from datatrove.pipeline.base import PipelineStep
     from datatrove.pipeline.extractors import Trafilatura

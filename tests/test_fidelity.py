@@ -26,7 +26,7 @@ def monsoon_decision(text: str, code: str, recipe: str = "fineweb2") -> tuple[bo
 @pytest.fixture(scope="module")
 def documents() -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for code, _, text in ntrex_documents():
+    for code, _, text, _ in ntrex_documents():
         found.setdefault(code, []).append(text)
     return found
 
