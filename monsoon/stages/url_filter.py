@@ -9,11 +9,12 @@ the document's `url`. A page is dropped, with datatrove's own rule names as reas
 - `url_filter.blacklisted_subword`: a banned subword occurs in the URL reduced to lower-case letters and digits.
 A document without a URL errors (`url_filter.no_url`), as datatrove's filter fails on it.
 
-The same decisions with little memory: datatrove holds the blocked domains in a Python set (~800 MB and ~4 s per
-process); here they are a sorted array of 64-bit hashes (xxh3_64 of each entry), 36 MB, built from datatrove's
-installed asset on first use and cached on disk (`MONSOON_CACHE_DIR`, else `$XDG_CACHE_HOME/monsoon`, else
-~/.cache/monsoon), then memory-mapped, so the processes of a machine share one copy. A missing or unwritable cache
-only means a rebuild (~5 s). A domain not listed is taken for a listed one only when its hash equals one of the
+The same decisions with little memory: datatrove holds the blocked domains in a Python set (~670 MB resident, ~800
+MB at its peak, ~5-7 s per process: bench/url_filter_eval.py); here they are a sorted array of 64-bit hashes (xxh3_64
+of each entry), 36 MB, built from datatrove's installed asset on first use (~3-5 s) and cached on disk
+(`MONSOON_CACHE_DIR`, else `$XDG_CACHE_HOME/monsoon`, else ~/.cache/monsoon), then memory-mapped (~0.1 s), so the
+processes of a machine share one copy. A missing or damaged cache means a rebuild; an unwritable one, a copy in
+the process's memory. A domain not listed is taken for a listed one only when its hash equals one of the
 4.56 M: probability 4.56e6 / 2^64 = 2.5e-13 per lookup (one wrong drop in ~2e12 documents). tldextract reads only
 the suffix list bundled with it: no download, ever.
 """
