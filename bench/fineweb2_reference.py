@@ -211,9 +211,8 @@ def fineweb_filters() -> list[BaseFilter]:
 
 def reference_filters(code: str) -> list[BaseFilter]:
     """The published filter chain of a language. FineWeb-2's input was FineWeb's non-English output, which had
-    passed FineWeb's URL filter (fineweb-2-pipeline.py step 1) before LID; that upstream step is left out of the
-    other languages' chains here, as monsoon's language files switch the URL filter on for English only."""
-    return fineweb_filters() if code == "eng_Latn" else fineweb2_filters(code)
+    passed FineWeb's URL filter (fineweb-2-pipeline.py @7ee60b3, step 1) before LID: it comes first here too."""
+    return fineweb_filters() if code == "eng_Latn" else [url_filter(), *fineweb2_filters(code)]
 
 
 def reference_decision(filters: list[BaseFilter], text: str, url: str | None = None) -> tuple[bool, str]:

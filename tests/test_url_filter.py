@@ -1,5 +1,6 @@
 """FineWeb's URL filter (stages/url_filter.py): datatrove's URLFilter rules and lists, decision for decision, for the
-languages whose file switches it on (English), first of their filters, with its drops in the accounting."""
+languages whose file switches it on (every one: FineWeb-2's input had passed it), first of their filters, with its
+drops in the accounting."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from conftest import REPO, html_page, identity_holds, run_job, warc_response
 from datatrove.data import Document
 
 from monsoon.audit.funnel import language_funnel
-from monsoon.languages import get_language
+from monsoon.languages import FIRST_TIER, SECOND_TIER, get_language
 from monsoon.stages import url_filter
 from monsoon.stages.url_filter import UrlFilter, hash_entries
 
@@ -43,10 +44,11 @@ def test_blocked_domains_banned_words_and_two_soft_words_are_dropped_and_news_is
     assert decide("https://www.malaymail.com/news/malaysia/2024/11/22/all-paid-their-own-way/157698") is True
 
 
-def test_only_the_languages_whose_file_has_it_are_filtered_and_a_page_needs_its_url():
-    assert get_language("eng_Latn").url_filter.soft_word_threshold == 2
-    assert get_language("tha_Thai").url_filter is None
-    assert decide("https://www.pornhub.com/", language="tha_Thai") is True
+def test_every_language_file_switches_it_on_and_a_page_needs_its_url():
+    # FineWeb-2's input had passed FineWeb's URL filter, whatever its language
+    codes = (*FIRST_TIER, *SECOND_TIER)
+    assert {code: get_language(code).url_filter.soft_word_threshold for code in codes} == dict.fromkeys(codes, 2)
+    assert decide("https://www.pornhub.com/", language="tha_Thai") == (False, "url_filter.domain")
     assert decide(None) == (False, "url_filter.no_url")
 
 
