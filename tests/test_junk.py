@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import gzip
 import json
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from conftest import html_page, identity_holds, run_job, shared, warc_response
+from conftest import junk_case as case
 from conftest import thai_news as thai_news_at
 from datatrove.data import Document
 
@@ -21,7 +20,6 @@ from monsoon.stages.charset import decode_html
 from monsoon.stages.extract import Extract
 from monsoon.stages.junk import JunkFilter, url_reason
 
-CASES = Path(__file__).resolve().parents[1] / "bench" / "data" / "junk_cases.tsv"
 STEP = JunkFilter(["tha_Thai", "ind_Latn", "vie_Latn", "jpn_Jpan", "eng_Latn"])
 
 
@@ -31,13 +29,6 @@ def junk(text: str, language: str, url: str = "") -> bool | tuple[bool, str]:
 
 def signals(family: str, text: str, language: str) -> dict[str, float]:
     return FAMILIES[family].compute(text, get_language(language))
-
-
-def case(repo: str, path: str) -> dict[str, str]:
-    """A real spam text of bench/data/junk_cases.tsv (repository, path and commit recorded there)."""
-    with open(CASES, encoding="utf-8") as f:
-        rows = csv.DictReader((line for line in f if not line.startswith("#")), delimiter="\t")
-        return next(r for r in rows if r["repo"] == repo and r["path"] == path)
 
 
 def realweb_text(path: str) -> str:
@@ -77,12 +68,16 @@ def test_broken_text_counts_each_trace_exactly():
     assert signals("broken_text", "\u0e5c\u0e7f ok \ufffd", "tha_Thai")["thai_unassigned"] == 2
     assert signals("broken_text", "ok \ufffd\ufffd", "tha_Thai")["replacement_chars"] == 2
     japanese = "日本語のテキストです"
-    assert signals("broken_text", japanese.encode("utf-8").decode("cp932", errors="replace"), "jpn_Jpan")[
-        "cp932_mojibake"
-    ] == 5
-    assert signals("broken_text", japanese.encode("utf-8").decode("cp1252", errors="replace"), "jpn_Jpan")[
-        "latin1_mojibake"
-    ] == 10
+    assert (
+        signals("broken_text", japanese.encode("utf-8").decode("cp932", errors="replace"), "jpn_Jpan")["cp932_mojibake"]
+        == 5
+    )
+    assert (
+        signals("broken_text", japanese.encode("utf-8").decode("cp1252", errors="replace"), "jpn_Jpan")[
+            "latin1_mojibake"
+        ]
+        == 10
+    )
 
 
 # --- real spam dropped with its reason, real news on the same topic kept ---------------------------------------------

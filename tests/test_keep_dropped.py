@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from conftest import REPO, identity_holds
+from datatrove.data import Document
 
 from monsoon.config import RunConfig
 from monsoon.pipelines import plan
@@ -81,9 +82,10 @@ def test_each_dropped_row_says_where_and_why(run):
     assert rows["not_html"]["source"] == "commoncrawl" and rows["not_html"]["dump"]
 
 
-def test_the_dropped_files_load_in_duckdb_and_datasets(run, tmp_path):
+def test_the_dropped_files_load_in_datatrove_duckdb_and_datasets(run, tmp_path):
     import datasets
     import duckdb
+    from datatrove.pipeline.readers import ParquetReader
 
     _, accounting, output = run
     pattern = str(output / "_dropped" / "*" / "*.parquet")
@@ -92,6 +94,10 @@ def test_the_dropped_files_load_in_duckdb_and_datasets(run, tmp_path):
     files = sorted(str(p) for p in output.glob("_dropped/*/*.parquet"))
     loaded = datasets.load_dataset("parquet", data_files=files, split="train", cache_dir=str(tmp_path))
     assert len(loaded) == count and "duplicate_of" in loaded.column_names
+    documents = list(ParquetReader(str(output / "_dropped"), glob_pattern="*/*.parquet")())
+    empty = duckdb.execute(f"SELECT DISTINCT step FROM read_parquet('{pattern}') WHERE text = ''").fetchall()
+    assert empty == [("WarcDocumentReader",)]  # no page decoded: datatrove's readers skip a document without text
+    assert len(documents) == count - 3 and "near_duplicate" in {doc.metadata["reason"] for doc in documents}
 
 
 def test_a_resumed_rank_replaces_its_dropped_files(run):
@@ -103,6 +109,20 @@ def test_a_resumed_rank_replaces_its_dropped_files(run):
     (logs / "stats" / "00001.json").unlink()
     assert run_local(config) == accounting
     assert sorted(dropped_rows(output), key=lambda row: row["id"]) == before  # rewritten, not appended
+
+
+def test_a_dropped_text_is_masked_as_the_corpus_is(tmp_path):
+    """A page dropped before PII masking keeps no personal data in _dropped/: its language's formats are masked,
+    and for `und` the country-free kinds."""
+    writer = DroppedWriter(str(tmp_path), plan.DOCUMENTS, mask=True)
+    with writer:
+        thai = {"language": "tha_Thai", "url": "https://x.example/"}
+        writer.keep(Document(text="ติดต่อ somchai@example.co.th โทร 081-234-5678", id="a", metadata=thai), "r", "Step")
+        writer.keep(Document(text="<p>mail a.b@gov.go.th 081-234-5678</p>", id="b", metadata={}), "r", "Step")
+    (thai_row,) = pq.read_table(tmp_path / "tha_Thai" / "1_extract-00000.parquet").to_pylist()
+    (und_row,) = pq.read_table(tmp_path / "und" / "1_extract-00000.parquet").to_pylist()
+    assert thai_row["text"] == "ติดต่อ <EMAIL> โทร <PHONE>" and thai_row["url"] == "https://x.example/"
+    assert und_row["text"] == "<p>mail <EMAIL> 081-234-5678</p>"  # no country: no phone format applies
 
 
 def test_without_keep_dropped_no_writer_is_built(tmp_path):

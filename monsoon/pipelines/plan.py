@@ -133,7 +133,7 @@ def kept_dropped(config: RunConfig, steps: list[PipelineStep], root: str, stage:
     """With `keep_dropped`: the steps hand every document they drop to a writer of `<root>/_dropped/` (last)."""
     if not config.keep_dropped:
         return steps
-    return keep_dropped(steps, DroppedWriter(RunLayout(root).dropped, stage))
+    return keep_dropped(steps, DroppedWriter(RunLayout(root).dropped, stage, mask=config.pii.enabled))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.writers.parquet import ParquetWriter
 
 from monsoon.accounting import language_of
+from monsoon.languages import LANGUAGES_DIR, get_language
+from monsoon.stages.pii import mask_pii
 
 DROPPED_SCHEMA = pa.schema(
     [
@@ -44,7 +46,7 @@ class DroppedWriter(ParquetWriter):
 
     name = "🗑️ Dropped documents"
 
-    def __init__(self, output_folder: str, stage: str):
+    def __init__(self, output_folder: str, stage: str, mask: bool):
         super().__init__(
             output_folder,
             output_filename=f"${{dropped_language}}/{stage}-${{rank}}.parquet",
@@ -53,14 +55,23 @@ class DroppedWriter(ParquetWriter):
             max_file_size=-1,
             use_content_defined_chunking=False,
         )
+        self.mask = mask
         self._rank = 0
+        self._countries: dict[str, tuple[str, ...]] = {}
+
+    def countries(self, language: str) -> tuple[str, ...]:
+        """The countries whose PII formats apply to a language's text; none for `und` and non-target languages."""
+        if language not in self._countries:
+            known = (LANGUAGES_DIR / f"{language}.yaml").exists()
+            self._countries[language] = tuple(get_language(language).pii.countries) if known else ()
+        return self._countries[language]
 
     def keep(self, doc: Document, reason: str, step: str) -> None:
         """Write a dropped document with its reason and the step (or filter family) that dropped it."""
         language = language_of(doc)
-        dropped = Document(
-            text=doc.text, id=doc.id, metadata={**doc.metadata, "language": language, "reason": reason, "step": step}
-        )
+        text = mask_pii(doc.text, self.countries(language))[0] if self.mask and doc.text else doc.text
+        metadata = {**doc.metadata, "language": language, "reason": reason, "step": step}
+        dropped = Document(text=text, id=doc.id, metadata=metadata)
         self.write(dropped, self._rank, dropped_language=language)
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
