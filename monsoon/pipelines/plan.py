@@ -10,6 +10,9 @@ pipelines/spark.py).
    (`_work/clusters/<language>/<rank>.parquet`): the only engine-specific stage (union-find locally, Spark SQL);
 3. write     (as many ranks as the documents stage): rank r reads the intermediate files of documents rank r, drops
    the near-duplicates its cluster files name and writes `<output>/<language>/<r>.parquet`.
+
+With `keep_dropped`, stages 1 and 3 also write the documents their steps drop to
+`<output>/_dropped/<language>/<stage>-<r>.parquet` (stages/dropped.py).
 """
 
 from __future__ import annotations

@@ -9,8 +9,7 @@ Each rank runs through datatrove's own per-rank protocol (`PipelineExecutor._run
 completion marker), as datatrove's Ray executor runs its ranks, in the same logging folders as the local engine.
 Its steps write the layout's paths under the task attempt's folder (corpus or intermediate files, dropped documents),
 moved onto the output folder just before the rank is marked complete, so a retried task replaces its files instead of
-adding some. The accounting merges the per-rank stats files, as the
-local engine's does.
+adding some. The accounting merges the per-rank stats files, as the local engine's does.
 
 Resuming is the local engine's contract (pipelines/layout.py): the same job skips its finished ranks (and its
 clusters, once computed); another job is refused unless restarted.
