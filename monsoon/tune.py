@@ -3,7 +3,7 @@
 Every signal of every junk and quality filter family of the language is computed for every sample document (not
 only up to the first failing bound), so each bound can be judged alone, in the pipeline's order (the junk rules'
 signal bounds, `junk.filters`, before the quality filters), and swept over its range. The junk rules on the URL
-(blocklist, host words) need no tuning sample and are not shown.
+(blocklist, host words) are not shown: they have no threshold, and a text sample carries no URL.
 The report (HTML + a PNG of the sweeps) shows, per bound: the share of documents it removes alone and in
 sequence, the removal rate against the threshold value, and the kept and dropped documents nearest it.
 """
