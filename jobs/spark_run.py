@@ -20,9 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("config", metavar="CONFIG", help="run config (YAML), read on the driver")
     parser.add_argument("--input", metavar="PATH_OR_GLOB", help="WARC files (s3a://, hdfs://, local); overrides input")
     parser.add_argument("--output", metavar="DIR", help="output folder (s3a://, hdfs://, local); overrides `output`")
+    parser.add_argument("--keep-dropped", action="store_true", help="write every dropped document to OUTPUT/_dropped/")
     add_restart_option(parser)
     args = parser.parse_args(argv)
-    config = load_run_config(args.config, input=args.input, output=args.output)
+    config = load_run_config(args.config, input=args.input, output=args.output, keep_dropped=args.keep_dropped or None)
     return run_on_spark(config, master=None, restart=args.restart)  # the master is spark-submit's
 
 

@@ -34,6 +34,7 @@ UNDETERMINED = "und"  # documents that leave the pipeline before language identi
 _PREFIX = "acct"
 _SEP = "|"
 MASK_SIGNAL_PREFIX = "pii."  # quality_signals["pii.<kind>"]: masks of that kind in the document's text
+_DROPPED_WRITER = "dropped_writer"  # the step attribute keep_dropped sets
 
 
 def _key(outcome: str, language: str = "", reason: str = "", step: str = "") -> str:
@@ -57,8 +58,20 @@ def _count_lost(step: PipelineStep, outcome: str, doc: Document | None, reason: 
 
 
 def count_dropped(step: PipelineStep, doc: Document | None, reason: str, by: str | None = None) -> None:
-    """Book a dropped document; `by` names the part of the step that dropped it (default: the step's class)."""
+    """Book a dropped document; `by` names the part of the step that dropped it (default: the step's class). A
+    step given a dropped-documents writer (`keep_dropped`) hands it the document too."""
     _count_lost(step, "dropped", doc, reason, by)
+    writer = getattr(step, _DROPPED_WRITER, None)
+    if writer is not None and doc is not None:
+        writer.keep(doc, reason, by or type(step).__name__)
+
+
+def keep_dropped(steps: list[PipelineStep], writer: PipelineStep) -> list[PipelineStep]:
+    """The steps, each handing the documents it drops to `writer` (stages/dropped.py's DroppedWriter, which must
+    come last: it passes documents through and closes its files when the rank's documents are drained)."""
+    for step in steps:
+        setattr(step, _DROPPED_WRITER, writer)
+    return [*steps, writer]
 
 
 def count_errored(step: PipelineStep, doc: Document | None, reason: str, by: str | None = None) -> None:

@@ -85,6 +85,8 @@ class RunConfig:
     recipe: str = "monsoon"
     # a local UT1-style blocklist folder (<category>/domains) for the junk rules; unset: the small bundled sample
     junk_blocklist: str | None = None
+    # write every dropped document with its reason to OUTPUT/_dropped/<language>/ (stages/dropped.py)
+    keep_dropped: bool = False
 
     def __post_init__(self) -> None:
         if self.tasks < 1 or self.workers < 1:

@@ -1,7 +1,9 @@
-"""`monsoon tune LANG --sample PATH`: what each quality threshold of one language removes, on a sample.
+"""`monsoon tune LANG --sample PATH`: what each junk rule and quality threshold of one language removes, on a sample.
 
-Every signal of every filter family of the language is computed for every sample document (not only up to the
-first failing bound), so each bound can be judged alone, in the pipeline's order, and swept over its range.
+Every signal of every junk and quality filter family of the language is computed for every sample document (not
+only up to the first failing bound), so each bound can be judged alone, in the pipeline's order (the junk rules'
+signal bounds, `junk.filters`, before the quality filters), and swept over its range. The junk rules on the URL
+(blocklist, host words) are not shown: they have no threshold, and a text sample carries no URL.
 The report (HTML + a PNG of the sweeps) shows, per bound: the share of documents it removes alone and in
 sequence, the removal rate against the threshold value, and the kept and dropped documents nearest it.
 """
@@ -22,6 +24,10 @@ from monsoon.languages import Bounds, Language, breaks, get_language
 
 SNIPPET_CHARS = 400
 NEAREST = 2  # kept and dropped examples shown per bound
+RULES_HEADINGS = {
+    "junk": "junk rules (stages/junk.py: lexicon entries found and their share of characters, broken text):",
+    "quality": "quality filters (after the junk rules):",
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ class Bound:
     value: float
     zero_is_off: bool = False  # the family reads a 0 bound as "no check" (datatrove's Gopher filters)
     deviation: str | None = None  # why monsoon departs here from the published recipe, if it does
+    rules: str = "quality"  # "junk" (the language's `junk.filters`, stages/junk.py) or "quality" (its `filters`)
 
     @property
     def key(self) -> str:
@@ -43,39 +50,53 @@ class Bound:
 
 def with_overrides(language: Language, assignments: list[str]) -> Language:
     """The language with `family.min|max.signal=value` assignments applied (as `--set` gives them)."""
-    filters = {family: Bounds(dict(b.min), dict(b.max)) for family, b in language.filters.items()}
+
+    def copied(bounds: dict[str, Bounds]) -> dict[str, Bounds]:
+        return {family: Bounds(dict(b.min), dict(b.max)) for family, b in bounds.items()}
+
+    filters, junk = copied(language.filters), copied(language.junk.filters if language.junk else {})
     for assignment in assignments:
         key, sep, raw = assignment.partition("=")
         parts = key.strip().split(".")
         if not sep or len(parts) != 3 or parts[1] not in ("min", "max"):
             raise ValueError(f"--set {assignment!r}: expected FAMILY.min|max.SIGNAL=VALUE")
         family, side, signal = parts
-        if family not in filters:
-            raise ValueError(f"--set {assignment!r}: {language.code} has no filter {family!r}")
-        getattr(filters[family], side)[signal] = float(raw)
+        if family not in filters and family not in junk:
+            raise ValueError(f"--set {assignment!r}: {language.code} has no filter or junk rule {family!r}")
+        getattr((filters if family in filters else junk)[family], side)[signal] = float(raw)
     changed = dataclasses.replace(language, filters=filters)
     validate_filters(changed)
+    if language.junk:
+        changed = dataclasses.replace(changed, junk=dataclasses.replace(language.junk, filters=junk))
+        validate_filters(dataclasses.replace(changed, filters=junk, deviations=[]))  # the junk families too
     return changed
 
 
+def junk_filters(language: Language) -> dict[str, Bounds]:
+    return language.junk.filters if language.junk else {}
+
+
 def bounds_of(language: Language) -> list[Bound]:
-    """Every bound, in the order the pipeline checks them (family order, then the family's signal order)."""
+    """Every bound, in the order the pipeline checks them: the junk rules' bounds, then the quality filters'
+    (family order, then the family's signal order). The junk step reads a 0 bound as a bound (stages/junk.py)."""
     found = []
-    for family, bounds in language.filters.items():
-        for signal in FAMILIES[family].signals:
-            for side in ("min", "max"):
-                if signal in getattr(bounds, side):
-                    deviation = language.deviation_of(family, side, signal)
-                    found.append(
-                        Bound(
-                            family,
-                            signal,
-                            side,
-                            getattr(bounds, side)[signal],
-                            FAMILIES[family].zero_is_off,
-                            deviation.why if deviation else None,
+    for rules, filters in (("junk", junk_filters(language)), ("quality", language.filters)):
+        for family, bounds in filters.items():
+            for signal in FAMILIES[family].signals:
+                for side in ("min", "max"):
+                    if signal in getattr(bounds, side):
+                        deviation = language.deviation_of(family, side, signal) if rules == "quality" else None
+                        found.append(
+                            Bound(
+                                family,
+                                signal,
+                                side,
+                                getattr(bounds, side)[signal],
+                                FAMILIES[family].zero_is_off and rules == "quality",
+                                deviation.why if deviation else None,
+                                rules,
+                            )
                         )
-                    )
     return found
 
 
@@ -113,11 +134,14 @@ def _texts_from_warcs(path: str | Path, language: Language) -> Iterator[str]:
 
 
 def signal_table(texts: list[str], language: Language) -> list[dict[str, float]]:
-    """`family.signal` -> value for each text (every family of the language, every signal; each family reads the
-    text as the families before it leave it, as in the pipeline)."""
+    """`family.signal` -> value for each text (every junk and quality family of the language, every signal; the
+    junk families read the text as language identification leaves it, each quality family the text as the families
+    before it leave it, as in the pipeline)."""
     rows = []
     for text in texts:
         row = {}
+        for family in junk_filters(language):
+            row.update({f"{family}.{name}": float(v) for name, v in FAMILIES[family].compute(text, language).items()})
         for family in language.filters:
             row.update({f"{family}.{name}": float(v) for name, v in FAMILIES[family].compute(text, language).items()})
             text = FAMILIES[family].rewrite(text, language)
@@ -198,8 +222,10 @@ def format_summary(language: Language, documents: int, summary: list[dict], kept
         f"{'bound':<52} {'value':>10} {'alone':>7} {'in seq.':>8}",
     ]
     whys = {}
-    for entry in summary:
+    for i, entry in enumerate(summary):
         bound = entry["bound"]
+        if i == 0 or summary[i - 1]["bound"].rules != bound.rules:
+            lines.append(RULES_HEADINGS[bound.rules])
         mark = " *" if bound.deviation else ""
         lines.append(f"{bound.key:<52} {bound.value:>10g} {entry['alone']:>7.1%} {entry['in_sequence']:>8.1%}{mark}")
         if bound.deviation:
@@ -222,7 +248,8 @@ def write_report(
     plot_sweeps(summary, output / "sweeps.png")
     esc = html.escape
     rows = "".join(
-        f"<tr><td>{esc(e['bound'].family)}</td><td>{esc(e['bound'].signal)}</td><td>{e['bound'].side}</td>"
+        f"<tr><td>{e['bound'].rules}</td><td>{esc(e['bound'].family)}</td><td>{esc(e['bound'].signal)}</td>"
+        f"<td>{e['bound'].side}</td>"
         f"<td>{e['bound'].value:g}</td><td>{e['alone']:.1%}</td><td>{e['in_sequence']:.1%}</td>"
         f"<td>{esc(e['bound'].deviation or '')}</td></tr>"
         for e in summary
@@ -240,14 +267,14 @@ def write_report(
     )
     page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>monsoon tune {language.code}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}td:first-child,td:nth-child(2){{text-align:left}}
+td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}td:nth-child(-n+3){{text-align:left}}
 .t{{color:#444;font-size:90%}}</style></head><body>
 <h1>monsoon tune: {esc(language.name)} ({language.code})</h1>
 <p>Sample <code>{esc(str(sample))}</code>: {documents} documents; {kept} ({kept / documents:.1%}) pass every bound.
 Overrides: {esc(", ".join(overrides) or "none")}.</p>
 <h2>What each bound removes</h2><p>alone: share of the sample outside this bound; in sequence: share dropped by
-this bound in the pipeline's order (the reason it would be counted under).</p>
-<table><tr><th>family</th><th>signal</th><th>side</th><th>threshold</th><th>alone</th><th>in sequence</th>
+this bound in the pipeline's order, the junk rules first (the reason it would be counted under).</p>
+<table><tr><th>rules</th><th>family</th><th>signal</th><th>side</th><th>threshold</th><th>alone</th><th>in sequence</th>
 <th>deviation from the published recipe (why)</th></tr>
 {rows}</table>
 <h2>Threshold sweeps</h2><p>Share of the sample each bound removes alone, against the threshold; the dashed line is

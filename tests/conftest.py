@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import json
@@ -33,6 +34,13 @@ def thai_news(index: int = 0) -> str:
             if i == index:
                 return json.loads(line)["text"]
     raise IndexError(index)
+
+
+def junk_case(repo: str, path: str) -> dict[str, str]:
+    """A real spam text of bench/data/junk_cases.tsv (repository, path and commit recorded there)."""
+    with open(REPO / "bench" / "data" / "junk_cases.tsv", encoding="utf-8") as f:
+        rows = csv.DictReader((line for line in f if not line.startswith("#")), delimiter="\t")
+        return next(r for r in rows if r["repo"] == repo and r["path"] == path)
 
 
 def html_page(title: str, text: str, lang: str | None = None, charset: str | None = "utf-8") -> str:

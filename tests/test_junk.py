@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import gzip
 import json
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from conftest import html_page, identity_holds, run_job, shared, warc_response
+from conftest import junk_case as case
 from conftest import thai_news as thai_news_at
 from datatrove.data import Document
 
@@ -21,7 +20,6 @@ from monsoon.stages.charset import decode_html
 from monsoon.stages.extract import Extract
 from monsoon.stages.junk import JunkFilter, url_reason
 
-CASES = Path(__file__).resolve().parents[1] / "bench" / "data" / "junk_cases.tsv"
 STEP = JunkFilter(["tha_Thai", "ind_Latn", "vie_Latn", "jpn_Jpan", "eng_Latn"])
 
 
@@ -31,13 +29,6 @@ def junk(text: str, language: str, url: str = "") -> bool | tuple[bool, str]:
 
 def signals(family: str, text: str, language: str) -> dict[str, float]:
     return FAMILIES[family].compute(text, get_language(language))
-
-
-def case(repo: str, path: str) -> dict[str, str]:
-    """A real spam text of bench/data/junk_cases.tsv (repository, path and commit recorded there)."""
-    with open(CASES, encoding="utf-8") as f:
-        rows = csv.DictReader((line for line in f if not line.startswith("#")), delimiter="\t")
-        return next(r for r in rows if r["repo"] == repo and r["path"] == path)
 
 
 def realweb_text(path: str) -> str:

@@ -34,6 +34,14 @@ def corpus(output: Path) -> dict[str, dict[str, dict]]:
     return found
 
 
+def dropped(output: Path) -> dict[str, list[dict]]:
+    """`_dropped/<language>/<stage>-<rank>.parquet` -> its rows (`--keep-dropped`), sorted by id."""
+    return {
+        str(path.relative_to(output)): sorted(pq.read_table(path).to_pylist(), key=lambda row: row["id"])
+        for path in sorted(output.glob("_dropped/*/*.parquet"))
+    }
+
+
 @pytest.fixture(scope="module")
 def spark():
     from monsoon.spark_session import spark_session
@@ -45,12 +53,14 @@ def spark():
 
 @pytest.fixture(scope="module")
 def both_engines(spark, tmp_path_factory):
-    """The sample through the local engine, and through `monsoon run --engine spark --master local[2]`."""
+    """The sample through the local engine, and through `monsoon run --engine spark --master local[2]`, both
+    keeping the dropped documents."""
     from monsoon.cli import main
 
     root = tmp_path_factory.mktemp("engines")
-    local = load_run_config(SAMPLE_CONFIG, output=str(root / "local"))
+    local = load_run_config(SAMPLE_CONFIG, output=str(root / "local"), keep_dropped=True)
     command = ["run", str(SAMPLE_CONFIG), "--engine", "spark", "--master", "local[2]", "--output", str(root / "spark")]
+    command.append("--keep-dropped")
     assert main(command) == 0
     return {
         "local": (run_local(local), root / "local"),
@@ -84,6 +94,13 @@ def test_spark_output_has_the_local_layout_and_schema(both_engines):
     assert not (spark_out / "_work" / "attempts").exists()  # every attempt folder was moved into place
 
 
+def test_spark_keeps_the_local_engines_dropped_documents(both_engines):
+    (accounting, local_out), (_, spark_out) = both_engines["local"], both_engines["spark"]
+    local = dropped(local_out)
+    assert dropped(spark_out) == local  # the same files, rows, reasons and texts
+    assert sum(len(rows) for rows in local.values()) == sum(accounting["total"]["dropped"].values())
+
+
 def test_a_second_run_of_the_same_job_resumes_and_another_job_is_refused(both_engines, spark):
     from monsoon.pipelines.layout import JobChanged
     from monsoon.pipelines.spark import run_spark
@@ -91,6 +108,7 @@ def test_a_second_run_of_the_same_job_resumes_and_another_job_is_refused(both_en
     (local_accounting, _), (_, spark_out) = both_engines["local"], both_engines["spark"]
     first = {p.relative_to(spark_out): p.read_bytes() for p in spark_out.glob("*/*.parquet")}
     config = load_run_config(SAMPLE_CONFIG, output=str(spark_out), input=str(REPO / "sample" / "warc"))
+    config.keep_dropped = True
     assert run_spark(config, "local[2]") == local_accounting
     again = {p.relative_to(spark_out): p.read_bytes() for p in spark_out.glob("*/*.parquet")}
     assert again == first  # every rank was finished: nothing rewritten
@@ -117,6 +135,7 @@ def test_a_rerun_extracts_only_the_files_an_interrupted_run_left(both_engines):
     before = {path: path.stat().st_mtime_ns for path in intermediate}
 
     config = load_run_config(SAMPLE_CONFIG, output=str(spark_out), input=str(REPO / "sample" / "warc"))
+    config.keep_dropped = True
     accounting = run_spark(config, "local[2]")
 
     rewritten = {path.name for path in intermediate if path.stat().st_mtime_ns != before[path]}
@@ -124,6 +143,7 @@ def test_a_rerun_extracts_only_the_files_an_interrupted_run_left(both_engines):
     assert (work / "logs" / "1_extract" / "stats" / "00002.json").exists()
     assert accounting == local_accounting
     assert corpus(spark_out) == corpus(local_out)
+    assert dropped(spark_out) == dropped(local_out)  # the rerun ranks replaced their dropped files
 
 
 def test_a_sigkilled_spark_run_resumes_to_the_local_engines_output(both_engines, tmp_path):
@@ -132,7 +152,7 @@ def test_a_sigkilled_spark_run_resumes_to_the_local_engines_output(both_engines,
     local_accounting, local_out = both_engines["local"]
     output = tmp_path / "killed"
     command = [sys.executable, "-m", "monsoon.cli", "run", str(SAMPLE_CONFIG), "--engine", "spark"]
-    command += ["--master", "local[1]", "--output", str(output)]
+    command += ["--master", "local[1]", "--output", str(output), "--keep-dropped"]
     victim = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     completions = output / "_work" / "logs" / "1_extract" / "completions"
     deadline = time.monotonic() + 300
@@ -145,6 +165,7 @@ def test_a_sigkilled_spark_run_resumes_to_the_local_engines_output(both_engines,
     subprocess.run(command, check=True, capture_output=True, timeout=600)
     assert json.loads((output / "accounting.json").read_text()) == local_accounting
     assert corpus(output) == corpus(local_out)
+    assert dropped(output) == dropped(local_out)
 
 
 def test_moving_an_attempt_replaces_the_files_of_an_earlier_attempt(tmp_path):

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import REPO, run_cli, shared
+from conftest import REPO, junk_case, run_cli, shared
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +91,49 @@ def test_tune_marks_deviations_and_takes_the_recipe(capsys, tmp_path):
         capsys, "tune", "jpn_Jpan", "--sample", str(sample), "--recipe", "fineweb2", "--output", str(tmp_path / "b")
     )
     assert code == 0 and "recipe fineweb2" in published and "swallow" not in published
+
+
+@pytest.fixture(scope="module")
+def news_and_spam(tmp_path_factory):
+    """20 real Thai government news releases, then a real Thai slot-gambling page (bench/data/junk_cases.tsv)."""
+    news = [json.loads(line)["text"] for line in shared("thai_prose", "thaigov_news_sample.jsonl").open()][:20]
+    spam = junk_case("piyakit/scanslot", "app/article/page.tsx")["text"]
+    path = tmp_path_factory.mktemp("junk") / "news_and_spam.jsonl"
+    path.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in [*news, spam]), "utf-8")
+    return path, [*news, spam]
+
+
+def test_tune_shows_the_junk_rules_before_the_quality_bounds(capsys, news_and_spam, tmp_path):
+    path, texts = news_and_spam
+    code, out, _ = run_cli(capsys, "tune", "tha_Thai", "--sample", str(path), "--output", str(tmp_path))
+    assert code == 0
+    lines = out.splitlines()
+    junk_heading = next(i for i, line in enumerate(lines) if line.startswith("junk rules"))
+    quality_heading = next(i for i, line in enumerate(lines) if line.startswith("quality filters"))
+    assert lines[junk_heading + 1].startswith("junk_lexicon.max.gambling_terms") and junk_heading < quality_heading
+    shares = table(out)
+    assert shares["junk_lexicon.max.gambling_terms"] == (0.048, 0.048)  # 1 of 21: the spam page, first
+    assert shares["junk_lexicon.max.gambling_char_frac"] == (0.048, 0.0)  # it breaks this one too, later
+    assert all(shares[bound] == (0.0, 0.0) for bound in shares if bound.startswith(("broken_text.", "junk_lexicon.a")))
+    report = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<td>junk</td><td>junk_lexicon</td><td>gambling_terms</td>" in report
+    assert "ทดลองเล่นสล็อต" in report  # the spam page, as the dropped example nearest the bound
+
+
+def test_the_junk_rules_remove_exactly_the_spam_page(news_and_spam):
+    from monsoon.languages import get_language
+    from monsoon.tune import bounds_of, first_broken, signal_table, summarise, with_overrides
+
+    _, texts = news_and_spam
+    language = get_language("tha_Thai")
+    rows, bounds = signal_table(texts, language), bounds_of(language)
+    first = [first_broken(row, bounds) for row in rows]
+    assert [i for i, bound in enumerate(first) if bound and bound.rules == "junk"] == [20]
+    assert first[20].key == "junk_lexicon.max.gambling_terms" and rows[20]["junk_lexicon.gambling_terms"] > 2
+    entry = next(e for e in summarise(texts, rows, bounds, first) if e["bound"] == first[20])
+    assert entry["dropped_nearest"] == [{"value": rows[20]["junk_lexicon.gambling_terms"], "text": texts[20][:400]}]
+    assert entry["kept_nearest"][0]["value"] == max(row["junk_lexicon.gambling_terms"] for row in rows[:20])
+
+    # a looser gambling_terms bound leaves the page to the character-share bound
+    looser = with_overrides(language, [f"junk_lexicon.max.gambling_terms={rows[20]['junk_lexicon.gambling_terms']}"])
+    assert first_broken(rows[20], bounds_of(looser)).key == "junk_lexicon.max.gambling_char_frac"

@@ -19,6 +19,9 @@ output layout:
   OUTPUT/<language>/<rank>.parquet   kept documents (id, text, url, language, language_score, token_count,
                                      source, dump, quality_signals, ...); tokenizer name in the file metadata
   OUTPUT/accounting.json             read = kept + dropped + errored, in total and per language
+  OUTPUT/_dropped/<language>/<stage>-<rank>.parquet
+                                     with --keep-dropped: every dropped document (id, reason, step, url, text,
+                                     ...); language `und` before language identification
   OUTPUT/_work/                      intermediate files and datatrove logs (logs/*/logs/task_*.log)
 
 Re-running the same job resumes, with either engine: finished tasks are skipped (datatrove completion markers).
@@ -92,6 +95,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "tasks": args.tasks,
         "input_prefix": args.input_prefix,
         "limit": args.limit,
+        "keep_dropped": args.keep_dropped or None,
     }
     config = load_run_config(args.config, **overrides)
     if args.engine == "spark":
@@ -183,6 +187,11 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         type=int,
         metavar="N",
         help="tasks the input files are split into (more tasks than files idles); overrides `tasks`",
+    )
+    run.add_argument(
+        "--keep-dropped",
+        action="store_true",
+        help="write every dropped document with its reason to OUTPUT/_dropped/<language>/; sets `keep_dropped`",
     )
     add_restart_option(run)
     add_engine_options(run, "the same steps in Spark tasks (under spark-submit, use jobs/spark_run.py)")

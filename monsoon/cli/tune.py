@@ -1,4 +1,4 @@
-"""`monsoon tune`: what each quality threshold of one language removes on a sample."""
+"""`monsoon tune`: what each junk rule and quality threshold of one language removes on a sample."""
 
 from __future__ import annotations
 
@@ -26,13 +26,15 @@ def cmd_tune(args: argparse.Namespace) -> int:
 def add_command(commands: argparse._SubParsersAction) -> None:
     tune = commands.add_parser(
         "tune",
-        help="what each quality threshold of one language removes on a sample (HTML report, sweeps)",
-        description="Compute every quality signal of LANGUAGE's filters on a sample and report, per bound, the"
-        " share of documents it removes alone and in the pipeline's order, a sweep of removal rate against the"
+        help="what each junk rule and quality threshold of one language removes on a sample (HTML report, sweeps)",
+        description="Compute every signal of LANGUAGE's junk rules (`junk.filters`: lexicon entries and their share"
+        " of characters, broken text) and quality filters on a sample and report, per bound, the share of documents"
+        " it removes alone and in the pipeline's order (junk rules first), a sweep of removal rate against the"
         " threshold (PNG), and the kept and dropped documents nearest each threshold.",
         epilog="examples:\n"
         "  monsoon tune tha_Thai --sample sample/warc\n"
         "  monsoon tune tha_Thai --sample thai.jsonl --set fineweb_quality.max.char_dup_ratio=0.05\n"
+        "  monsoon tune tha_Thai --sample thai.jsonl --set junk_lexicon.max.gambling_terms=3\n"
         "  monsoon tune jpn_Jpan --sample out/sample/_work/intermediate/jpn_Jpan/00000.parquet",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -48,7 +50,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         "--set",
         action="append",
         metavar="FAMILY.min|max.SIGNAL=VALUE",
-        help="try a threshold without editing the language YAML (repeatable)",
+        help="try a threshold (quality or junk) without editing the language YAML (repeatable)",
     )
     tune.add_argument("--output", metavar="DIR", help="report folder (default: out/tune/LANGUAGE)")
     tune.add_argument(

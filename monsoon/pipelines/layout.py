@@ -6,6 +6,7 @@ local folder and a remote one behave the same in both engines:
 
     OUTPUT/<language>/<rank>.parquet                      the corpus
     OUTPUT/accounting.json                                read = kept + dropped + errored
+    OUTPUT/_dropped/<language>/<stage>-<rank>.parquet     with keep_dropped: every dropped document and its reason
     OUTPUT/_work/job.json                                 the job fingerprint (inputs and every output-changing setting)
     OUTPUT/_work/intermediate/<language>/<rank>.parquet   the documents stage's output, with MinHash bands
     OUTPUT/_work/clusters/<language>/<rank>.parquet       near-duplicate clusters of that rank's documents
@@ -55,6 +56,10 @@ class RunLayout:
     @property
     def root(self) -> DataFolder:
         return self.folder()
+
+    @property
+    def dropped(self) -> str:
+        return self.uri("_dropped")
 
     @property
     def work(self) -> str:
@@ -188,7 +193,7 @@ def start_or_resume(layout: RunLayout, fingerprint: dict[str, Any], restart: boo
             " (the earlier run's files there are removed), or choose another --output."
         )
     languages = {*(earlier or {}).get("languages", []), *fingerprint["languages"]}
-    layout.remove("_work", "accounting.json", *sorted(languages))
+    layout.remove("_work", "_dropped", "accounting.json", *sorted(languages))
     with folder.open(job_file, "w") as file:
         file.write(json.dumps(fingerprint, indent=1, sort_keys=True) + "\n")
     return False

@@ -16,7 +16,7 @@ def build_executors(config: RunConfig, layout: RunLayout) -> list[LocalPipelineE
     """One executor per stage of the plan, in order."""
     return [
         LocalPipelineExecutor(
-            stage.steps(stage.destination),
+            stage.steps(layout.output),
             tasks=len(config.languages) if stage.per_language else config.tasks,
             workers=config.workers,
             logging_dir=layout.stage_logs(stage.name),

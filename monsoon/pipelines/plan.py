@@ -10,6 +10,9 @@ pipelines/spark.py).
    (`_work/clusters/<language>/<rank>.parquet`): the only engine-specific stage (union-find locally, Spark SQL);
 3. write     (as many ranks as the documents stage): rank r reads the intermediate files of documents rank r, drops
    the near-duplicates its cluster files name and writes `<output>/<language>/<r>.parquet`.
+
+With `keep_dropped`, stages 1 and 3 also write the documents their steps drop to
+`<output>/_dropped/<language>/<stage>-<r>.parquet` (stages/dropped.py).
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from functools import partial
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
+from monsoon.accounting import keep_dropped
 from monsoon.config import RunConfig
 from monsoon.pipelines.inputs import input_folder
 from monsoon.pipelines.layout import RunLayout
+from monsoon.stages.dropped import DroppedWriter
 from monsoon.stages.extract import Extract
 from monsoon.stages.footer import FooterTrim
 from monsoon.stages.junk import JunkFilter
@@ -104,45 +109,53 @@ def identification_stage(config: RunConfig) -> list[PipelineStep]:
     return [warc_reader(config), *identification_steps(config)]
 
 
-def documents_stage(config: RunConfig, output: str) -> list[PipelineStep]:
-    """Stage 1's steps, writing the intermediate files into `output` (the layout's intermediate folder, or a Spark
-    task's attempt folder)."""
-    return [warc_reader(config), *document_steps(config), CorpusWriter(output, tokenizer=config.tokenizer, final=False)]
+def documents_stage(config: RunConfig, root: str) -> list[PipelineStep]:
+    """Stage 1's steps, writing the intermediate files (and the dropped documents) under `root`: the run's output
+    folder, or a Spark task's attempt folder that stands for it (every stage writes the layout's paths under it)."""
+    steps = [warc_reader(config), *document_steps(config)]
+    steps.append(CorpusWriter(RunLayout(root).intermediate, tokenizer=config.tokenizer, final=False))
+    return kept_dropped(config, steps, root, DOCUMENTS)
 
 
-def clusters_stage(config: RunConfig, layout: RunLayout, output: str) -> list[PipelineStep]:
-    """Stage 2's steps on one machine (one rank per language), writing the cluster files into `output`."""
+def clusters_stage(config: RunConfig, layout: RunLayout, root: str) -> list[PipelineStep]:
+    """Stage 2's steps on one machine (one rank per language), writing the cluster files under `root`."""
     from monsoon.dedup.local import MinhashClusters
 
-    return [MinhashClusters(layout.intermediate, output, config.languages)]
+    return [MinhashClusters(layout.intermediate, RunLayout(root).clusters, config.languages)]
 
 
-def write_stage(config: RunConfig, layout: RunLayout, output: str) -> list[PipelineStep]:
-    """Stage 3's steps, writing the corpus files into `output` (the output folder, or a Spark attempt folder)."""
+def write_stage(config: RunConfig, layout: RunLayout, root: str) -> list[PipelineStep]:
+    """Stage 3's steps, writing the corpus files (and the dropped documents) under `root`."""
     steps: list[PipelineStep] = [intermediate_reader(layout.intermediate)]
     if config.dedup.enabled:
         steps.append(NearDuplicateFilter(layout.clusters))
-    steps.append(CorpusWriter(output, tokenizer=config.tokenizer, final=True))
-    return steps
+    steps.append(CorpusWriter(root, tokenizer=config.tokenizer, final=True))
+    return kept_dropped(config, steps, root, WRITE)
+
+
+def kept_dropped(config: RunConfig, steps: list[PipelineStep], root: str, stage: str) -> list[PipelineStep]:
+    """With `keep_dropped`: the steps hand every document they drop to a writer of `<root>/_dropped/` (last)."""
+    if not config.keep_dropped:
+        return steps
+    return keep_dropped(steps, DroppedWriter(RunLayout(root).dropped, stage, mask=config.pii.enabled))
 
 
 @dataclass(frozen=True)
 class Stage:
-    """One stage of the run: its steps are built where its ranks run (`steps(output)`, a picklable partial), and
-    its files land in `destination` (an engine may let the steps write elsewhere first and move them there)."""
+    """One stage of the run: its steps are built where its ranks run (`steps(root)`, a picklable partial) and
+    write the layout's paths under `root`: the run's output folder, or a folder an engine moves onto it."""
 
     name: str  # its logging folder, _work/logs/<name>
     steps: Callable[[str], list[PipelineStep]]
-    destination: str
     per_language: bool = False  # one rank per target language, else one per documents rank
 
 
 def stages(config: RunConfig, layout: RunLayout) -> list[Stage]:
     """documents, clusters (when dedup is on), write: in the order they run."""
-    run = [Stage(DOCUMENTS, partial(documents_stage, config), layout.intermediate)]
+    run = [Stage(DOCUMENTS, partial(documents_stage, config))]
     if config.dedup.enabled:
-        run.append(Stage(CLUSTERS, partial(clusters_stage, config, layout), layout.clusters, per_language=True))
-    run.append(Stage(WRITE, partial(write_stage, config, layout), layout.output))
+        run.append(Stage(CLUSTERS, partial(clusters_stage, config, layout), per_language=True))
+    run.append(Stage(WRITE, partial(write_stage, config, layout)))
     return run
 
 

@@ -7,9 +7,9 @@
 
 Each rank runs through datatrove's own per-rank protocol (`PipelineExecutor._run_for_rank`: task log, stats file,
 completion marker), as datatrove's Ray executor runs its ranks, in the same logging folders as the local engine.
-Its steps write into the task attempt's folder, moved into place just before the rank is marked complete, so a
-retried task replaces its files instead of adding some. The accounting merges the per-rank stats files, as the
-local engine's does.
+Its steps write the layout's paths under the task attempt's folder (corpus or intermediate files, dropped documents),
+moved onto the output folder just before the rank is marked complete, so a retried task replaces its files instead of
+adding some. The accounting merges the per-rank stats files, as the local engine's does.
 
 Resuming is the local engine's contract (pipelines/layout.py): the same job skips its finished ranks (and its
 clusters, once computed); another job is refused unless restarted.
@@ -88,7 +88,7 @@ def _run_rank(config: RunConfig, stage: plan.Stage, world_size: int, rank: int) 
     attempt_path = layout.attempt(stage.name, rank, TaskContext.get().attemptNumber())
     layout.remove(attempt_path)  # left by a killed run's attempt of the same number
     attempt = layout.uri(attempt_path)
-    executor = SparkRank(stage.steps(attempt), layout.stage_logs(stage.name), world_size, attempt, stage.destination)
+    executor = SparkRank(stage.steps(attempt), layout.stage_logs(stage.name), world_size, attempt, layout.output)
     executor._run_for_rank(rank, local_rank=1)  # local_rank 1: only errors to the executor's stderr
 
 
