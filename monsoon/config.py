@@ -63,6 +63,30 @@ class DedupConfig:
 
 
 @dataclass
+class DecontaminationConfig:
+    """Benchmark decontamination (stages/decontamination.py); off while `benchmarks` is empty."""
+
+    # files of test items (.jsonl/.json, .parquet, .csv, .tsv; gzip allowed) or folders of them, local or URIs
+    benchmarks: list[str] = field(default_factory=list)
+    ngram: int = 13  # tokens (the run's tokenizer); GPT-3's 13-gram rule
+    min_tokens: int = 8  # an item shorter than `ngram` but this long must appear whole; shorter items are skipped
+    action: str = "drop"  # "drop" (reason benchmark_contamination:<name>) or "tag" (quality signal, kept)
+    text_fields: list[str] = field(default_factory=lambda: ["text"])  # the item columns matched (each on its own)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.benchmarks, str):
+            self.benchmarks = [self.benchmarks]
+        if isinstance(self.text_fields, str):
+            self.text_fields = [self.text_fields]
+        if self.action not in ("drop", "tag"):
+            raise ValueError(f"decontamination.action must be drop or tag, not {self.action!r}")
+        if not 1 <= self.min_tokens <= self.ngram:
+            raise ValueError("decontamination: 1 <= min_tokens <= ngram must hold")
+        if not self.text_fields:
+            raise ValueError("decontamination.text_fields must name at least one field")
+
+
+@dataclass
 class RunConfig:
     input: str
     output: str
@@ -80,6 +104,7 @@ class RunConfig:
     mt_traces: MtTracesConfig = field(default_factory=MtTracesConfig)
     pii: PiiConfig = field(default_factory=PiiConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    decontamination: DecontaminationConfig = field(default_factory=DecontaminationConfig)
     tokenizer: str = "llama3"  # "llama3" (from the llama-models wheel), a tokenizer.json path, or an HF hub name
     # "monsoon": FineWeb-2 as published plus each language file's recorded `deviations`; "fineweb2": none of them
     recipe: str = "monsoon"
@@ -120,6 +145,7 @@ def load_run_config(path: str | Path, **overrides: Any) -> RunConfig:
         config.input_prefix = _resolve(config.input_prefix, path.parent)
     if config.junk_blocklist:
         config.junk_blocklist = _resolve(config.junk_blocklist, path.parent)
+    config.decontamination.benchmarks = [_resolve(b, path.parent) for b in config.decontamination.benchmarks]
     for key, value in overrides.items():
         if value is not None:
             setattr(config, key, _resolve(value, Path.cwd()) if key in _PATH_KEYS else value)
