@@ -69,6 +69,10 @@ class DecontaminationConfig:
     # files of test items (.jsonl/.json, .parquet, .csv, .tsv; gzip allowed) or folders of them, local or URIs
     benchmarks: list[str] = field(default_factory=list)
     ngram: int = 13  # tokens (the run's tokenizer); GPT-3's 13-gram rule
+    # ... stretched to span this many UTF-8 bytes: where Llama 3 splits a script into bytes (Tamil, Khmer, Lao,
+    # Myanmar) 13 tokens are 19-27 bytes, 5-10 characters, and matched 127 of 634 unrelated UDHR paragraphs against
+    # NTREX; 60 bytes: 1 (elsewhere 13 tokens are 43-77 bytes; bench/decontamination_eval.py)
+    min_bytes: int = 60
     min_tokens: int = 8  # an item shorter than `ngram` but this long must appear whole; shorter items are skipped
     action: str = "drop"  # "drop" (reason benchmark_contamination:<name>) or "tag" (quality signal, kept)
     text_fields: list[str] = field(default_factory=lambda: ["text"])  # the item columns matched (each on its own)

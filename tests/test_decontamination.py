@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 
 import pyarrow as pa
@@ -20,11 +21,12 @@ from monsoon.pipelines.plan import document_steps, pipe
 from monsoon.stages.decontamination import (
     SIGNAL,
     Decontamination,
+    Rule,
     benchmark_files,
     build_benchmark,
     contamination,
     item_texts,
-    token_ids,
+    tokens_of,
 )
 
 UNRELATED = "An unrelated test item that no page here contains at all, not one."
@@ -36,29 +38,34 @@ SHORT = "The new railway line will open early next year."  # 9 tokens: indexed w
 TINY = "Railway line"  # 2 tokens: below min_tokens (8), skipped
 
 
-def benchmark(*texts: str):
-    return (build_benchmark("items.jsonl", list(texts), ngram=13, min_tokens=8, tokenizer="llama3"),)
+DEFAULT = Rule.of(DecontaminationConfig())  # 13 tokens spanning at least 60 bytes; short items of 8+ tokens whole
+
+
+def benchmark(*texts: str, rule: Rule = DEFAULT):
+    return (build_benchmark("items.jsonl", list(texts), rule, "llama3"),)
+
+
+def matches(text: str, index, rule: Rule = DEFAULT) -> dict[str, int]:
+    return contamination(text, index, rule, "llama3")
 
 
 def test_a_pasted_item_matches_every_window_whatever_its_case_and_punctuation():
     index = benchmark(ITEM, SHORT, TINY)
-    assert len(token_ids(ITEM, "llama3")) == 22
-    assert (index[0].items, index[0].skipped) == (3, 1)
-    assert {length: len(hashes) for length, hashes in index[0].hashes.items()} == {9: 1, 13: 10}
+    assert (len(tokens_of(ITEM, "llama3")), tokens_of(ITEM, "llama3").offsets[-1]) == (22, 120)  # tokens, bytes
+    assert (index[0].items, index[0].skipped, len(index[0].ngrams), len(index[0].whole)) == (3, 1, 10, 1)
+    assert index[0].whole_lengths == {9}
     page = "Other news first. " + ITEM.upper().replace(",", " ,") + " More news."
-    assert contamination(page, index, "llama3") == {"items.jsonl": 10}
+    assert matches(page, index) == {"items.jsonl": 10}
     # one word changed near the end: only the 6 windows ending before it still match
-    assert contamination(page.replace("MONDAY", "Tuesday"), index, "llama3") == {"items.jsonl": 6}
-    assert contamination("A page about something else entirely, with no item in it.", index, "llama3") == {}
+    assert matches(page.replace("MONDAY", "Tuesday"), index) == {"items.jsonl": 6}
+    assert matches("A page about something else entirely, with no item in it.", index) == {}
 
 
 def test_a_short_item_must_appear_whole_and_a_tiny_one_never_matches():
     index = benchmark(SHORT, TINY)
-    assert contamination('Officials said: "the new railway line will open early next year!"', index, "llama3") == {
-        "items.jsonl": 1
-    }
-    assert contamination("Officials said the new railway line will open early next month.", index, "llama3") == {}
-    assert contamination("The railway line is long.", index, "llama3") == {}
+    assert matches('Officials said: "the new railway line will open early next year!"', index) == {"items.jsonl": 1}
+    assert matches("Officials said the new railway line will open early next month.", index) == {}
+    assert matches("The railway line is long.", index) == {}
 
 
 def ntrex(language: str) -> list[str]:
@@ -66,6 +73,22 @@ def ntrex(language: str) -> list[str]:
     with open(shared("lid_ntrex128", "dev", "lid.tsv"), encoding="utf-8") as file:
         rows = csv.DictReader(file, delimiter="\t", quoting=csv.QUOTE_NONE)
         return [row["text"] for row in rows if row["lang"] == language]
+
+
+def udhr(language: str) -> list[str]:
+    with open(shared("lid_udhr", "dev", "lid.tsv"), encoding="utf-8") as file:
+        rows = csv.DictReader(file, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return [row["text"] for row in rows if row["lang"] == language]
+
+
+def test_n_grams_span_60_bytes_where_llama3_splits_a_script_into_bytes():
+    # Tamil: 13 Llama 3 tokens are ~27 bytes (9 characters); the UDHR shares such snippets with NTREX's news
+    paragraphs, items = udhr("tam_Taml"), ntrex("tam_Taml")
+    raw = dataclasses.replace(DEFAULT, min_bytes=0)
+    assert (len(paragraphs), len(items)) == (33, 915)
+    short, stretched = benchmark(*items, rule=raw), benchmark(*items)
+    assert sum(bool(matches(text, short, raw)) for text in paragraphs) == 32
+    assert sum(bool(matches(text, stretched)) for text in paragraphs) == 1
 
 
 def write_jsonl(path, texts: list[str], field: str = "text") -> str:
@@ -93,7 +116,7 @@ def test_an_ntrex_sentence_pasted_into_a_real_thai_page_is_dropped_naming_the_fi
     tha = merge_stats([[step.stats.to_dict()]])["languages"]["tha_Thai"]
     assert tha["dropped"] == {"benchmark_contamination:ntrex_tha.jsonl": 1}
     assert tha["dropped_tokens"] == {"benchmark_contamination:ntrex_tha.jsonl": 1000}
-    assert contaminated.metadata["quality_signals"][SIGNAL] == len(token_ids(pasted, "llama3")) - 12
+    assert contaminated.metadata["quality_signals"][SIGNAL] == len(benchmark(pasted)[0].ngrams)
 
 
 def test_tag_mode_keeps_the_page_with_the_signal_and_counts_it_per_benchmark(tmp_path):

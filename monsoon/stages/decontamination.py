@@ -12,12 +12,18 @@ scripts/clean_training_data/README.md: `ngram_n = 13`). The n-grams are over the
   `simplify_text` (lower case, punctuation to spaces, whitespace runs to one space; as its NGramsDecontFilter does)
   without its number and diacritic folding (removing combining marks deletes Thai, Tamil and Khmer vowel signs), and
   one leading space, so an item's first word gets the token it has inside a page.
+- An n-gram is `ngram` consecutive tokens, stretched until it spans `min_bytes` UTF-8 bytes (default 60): Llama 3
+  splits Tamil, Khmer, Lao and Myanmar into bytes, so 13 tokens there are 5-10 characters, a word or two, and
+  127 of 634 unrelated UDHR paragraphs matched the NTREX sentences; stretched, 1 did (elsewhere 13 tokens are
+  already 43-77 bytes, English 65; bench/decontamination_eval.py).
 - Each item field's n-grams, and each document's, are hashed to 64 bits (token ids spread by splitmix64, then a
-  polynomial over the window); a benchmark is a sorted array of hashes per n-gram length, looked up by binary search.
-- Items shorter than `ngram` tokens: one n-gram of the whole item, so a page matches when it holds the whole item (the
-  GPT-3 paper's treatment of short examples) when the item has at least `min_tokens` tokens (default 8, the n-gram
-  of the Llama 3 paper's contamination analysis, arXiv 2407.21783 §5.1.4); shorter items (a one-word answer, a
-  number) would match unrelated pages by chance and are skipped, counted in the log line of the index build.
+  polynomial over the window, from prefix sums so any window costs two lookups); a benchmark is a sorted array of
+  hashes, looked up by binary search.
+- Items too short for one n-gram: the whole item is one n-gram, so a page matches when it holds the whole item (the
+  GPT-3 paper's treatment of short examples, as we read §4), if the item has at least `min_tokens` tokens (default
+  8, the n-gram of the Llama 3 paper's contamination analysis, arXiv 2407.21783 §5.1.4) and min_bytes * min_tokens
+  / ngram bytes; shorter items (a one-word answer, a number) would match unrelated pages by chance and are
+  skipped, counted in the log line of the index build.
 
 datatrove's own NGramsDecontIndexer/NGramsDecontFilter are not used: they split words with a per-language word
 tokenizer, their index is built from lighteval tasks in a separate single-worker stage, and the filter books no
@@ -42,7 +48,6 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.utils.logging import logger
 from datatrove.utils.text import TextNormConfig, simplify_text
 from fsspec.core import url_to_fs
-from numpy.lib.stride_tricks import sliding_window_view
 
 from monsoon import storage
 from monsoon.accounting import LedgerFilter, count_dropped, count_errored
@@ -73,41 +78,110 @@ def _mix(ids: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-@cache
-def _powers(n: int) -> np.ndarray:
-    base = 0x100000001B3  # an odd multiplier (FNV-1's 64-bit prime); arithmetic is mod 2**64
-    return np.array([pow(base, n - 1 - i, 2**64) for i in range(n)], dtype=np.uint64)
+_BASE = 0x100000001B3  # an odd multiplier (FNV-1's 64-bit prime), so invertible mod 2**64
+_POWERS = {"up": np.ones(1, np.uint64), "down": np.ones(1, np.uint64)}  # BASE**k and BASE**-k mod 2**64
 
 
-def ngram_hashes(ids: np.ndarray, n: int) -> np.ndarray:
-    """The 64-bit hashes of every n-token window of `ids` (mixed token ids), in order; none when shorter than n."""
-    if len(ids) < n:
-        return np.empty(0, dtype=np.uint64)
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """BASE**k and BASE**-k for k < n (at least), grown as longer texts come."""
+    if len(_POWERS["up"]) < n:
+        size = max(n, 2 * len(_POWERS["up"]))
+        for name, base in (("up", _BASE), ("down", pow(_BASE, -1, 2**64))):
+            factors = np.full(size, base, dtype=np.uint64)
+            factors[0] = 1  # k = 0, 1, ...: 1, base, base**2, ... (the products wrap mod 2**64)
+            with np.errstate(over="ignore"):
+                _POWERS[name] = np.cumprod(factors, dtype=np.uint64)
+    return _POWERS["up"], _POWERS["down"]
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """A normalised text as token prefix sums, from which the hash of any window [i, j) is two lookups:
+    sum(mix(id_k) * BASE**(j-1-k)) = BASE**(j-1) * (prefix[j] - prefix[i]), prefix[j] = sum_{k<j} mix(id_k) * BASE**-k
+    (all mod 2**64), the same wherever the window stands."""
+
+    prefix: np.ndarray  # len + 1 values
+    offsets: np.ndarray  # offsets[j]: UTF-8 bytes of the first j tokens
+
+    def __len__(self) -> int:
+        return len(self.prefix) - 1
+
+    def hashes(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        up, _ = _powers(len(self) + 1)
+        with np.errstate(over="ignore"):
+            return up[ends - 1] * (self.prefix[ends] - self.prefix[starts])
+
+    def windows(self, length: int) -> np.ndarray:
+        """Every window of `length` tokens."""
+        starts = np.arange(max(len(self) - length + 1, 0))
+        return self.hashes(starts, starts + length)
+
+    def ngrams(self, n: int, min_bytes: int) -> np.ndarray:
+        """The window of n tokens at each position, longer where needed to span `min_bytes` bytes (scripts the
+        vocabulary splits into bytes, Lao, Myanmar, Khmer, Tamil: 13 tokens are 19-27 bytes there, 5-10 characters)."""
+        starts = np.arange(len(self))
+        ends = np.maximum(starts + n, np.searchsorted(self.offsets, self.offsets[:-1] + min_bytes))
+        inside = ends <= len(self)
+        return self.hashes(starts[inside], ends[inside])
+
+
+_TOKEN_BYTES: dict[str, np.ndarray] = {}  # tokenizer -> bytes of each token id (-1: not seen yet), grown as needed
+
+
+def _token_bytes(raw: np.ndarray, tokenizer: str) -> np.ndarray:
+    table = _TOKEN_BYTES.get(tokenizer, np.full(0, -1, np.int64))
+    if len(raw) and raw.max() >= len(table):
+        table = np.concatenate((table, np.full(int(raw.max()) + 1 - len(table), -1, np.int64)))
+    missing = np.unique(raw[table[raw] < 0]) if len(raw) else raw
+    token_bytes = load_token_counter(tokenizer).token_bytes
+    table[missing] = [token_bytes(token) for token in missing.tolist()]
+    _TOKEN_BYTES[tokenizer] = table
+    return table[raw]
+
+
+def tokens_of(text: str, tokenizer: str) -> Tokens:
+    raw = np.asarray(load_token_counter(tokenizer).encode(normalise(text)), dtype=np.int64)
+    _, down = _powers(len(raw) + 1)
+    prefix = np.zeros(len(raw) + 1, np.uint64)  # filled in place: uint64 mixed with Python ints turns float64
     with np.errstate(over="ignore"):
-        return sliding_window_view(ids, n) @ _powers(n)  # uint64 products and sums wrap: a hash mod 2**64
+        np.cumsum(_mix(raw) * down[: len(raw)], dtype=np.uint64, out=prefix[1:])
+    offsets = np.zeros(len(raw) + 1, np.int64)
+    np.cumsum(_token_bytes(raw, tokenizer), out=offsets[1:])
+    return Tokens(prefix, offsets)
 
 
-def token_ids(text: str, tokenizer: str) -> np.ndarray:
-    """The mixed token ids of the normalised text."""
-    return _mix(np.asarray(load_token_counter(tokenizer).encode(normalise(text)), dtype=np.uint64))
+@dataclass(frozen=True)
+class Rule:
+    """What an n-gram is (decontamination.ngram, min_bytes, min_tokens; their defaults are the config's)."""
+
+    ngram: int
+    min_bytes: int
+    min_tokens: int
+
+    @classmethod
+    def of(cls, config: DecontaminationConfig) -> Rule:
+        return cls(config.ngram, config.min_bytes, config.min_tokens)
 
 
 @dataclass(frozen=True)
 class Benchmark:
     name: str
-    hashes: dict[int, np.ndarray]  # n-gram length -> sorted unique hashes (`ngram`, and short items' own lengths)
+    ngrams: np.ndarray  # sorted unique hashes of the items' n-grams
+    whole: np.ndarray  # sorted unique hashes of the short items, whole
+    whole_lengths: frozenset[int]  # their token lengths (a page's windows of those lengths are looked up)
     items: int  # item texts read
-    skipped: int  # items shorter than min_tokens
+    skipped: int  # items too short even to match whole
 
-    def hits(self, windows: dict[int, np.ndarray]) -> int:
-        """How many of a document's n-grams (`windows`: length -> its window hashes) are this benchmark's."""
-        found = 0
-        for length, index in self.hashes.items():
-            doc = windows[length]
-            if len(doc) and len(index):
-                at = np.minimum(np.searchsorted(index, doc), len(index) - 1)
-                found += int(np.count_nonzero(index[at] == doc))
-        return found
+    def hits(self, ngrams: np.ndarray, windows: np.ndarray) -> int:
+        """How many of a document's n-grams (sorted) and windows of the short items' lengths are this benchmark's."""
+        return _found(self.ngrams, ngrams) + _found(self.whole, windows)
+
+
+def _found(index: np.ndarray, hashes: np.ndarray) -> int:
+    if not len(index) or not len(hashes):
+        return 0
+    at = np.minimum(np.searchsorted(index, hashes), len(index) - 1)
+    return int(np.count_nonzero(index[at] == hashes))
 
 
 def benchmark_files(entries: list[str]) -> list[tuple[str, str]]:
@@ -161,33 +235,45 @@ def item_texts(path: str, text_fields: list[str]) -> list[str]:
     return texts
 
 
-def build_benchmark(name: str, texts: list[str], ngram: int, min_tokens: int, tokenizer: str) -> Benchmark:
-    by_length: dict[int, list[np.ndarray]] = {}
+def build_benchmark(name: str, texts: list[str], rule: Rule, tokenizer: str) -> Benchmark:
+    ngrams: list[np.ndarray] = []
+    whole: list[np.ndarray] = []
+    lengths: set[int] = set()
     skipped = 0
+    short_bytes = rule.min_bytes * rule.min_tokens // rule.ngram  # the byte floor, scaled to min_tokens
     for text in texts:
-        ids = token_ids(text, tokenizer)
-        if len(ids) < min_tokens:
+        tokens = tokens_of(text, tokenizer)
+        grams = tokens.ngrams(rule.ngram, rule.min_bytes)
+        if len(grams):
+            ngrams.append(grams)
+        elif len(tokens) >= rule.min_tokens and tokens.offsets[-1] >= short_bytes:
+            whole.append(tokens.windows(len(tokens)))  # one n-gram: the whole item
+            lengths.add(len(tokens))
+        else:
             skipped += 1
-            continue
-        length = min(len(ids), ngram)  # a short item is one n-gram of its whole length
-        by_length.setdefault(length, []).append(ngram_hashes(ids, length))
-    hashes = {length: np.unique(np.concatenate(parts)) for length, parts in sorted(by_length.items())}
-    return Benchmark(name, hashes, len(texts), skipped)
+    return Benchmark(name, _sorted(ngrams), _sorted(whole), frozenset(lengths), len(texts), skipped)
+
+
+def _sorted(parts: list[np.ndarray]) -> np.ndarray:
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, np.uint64)
+
+
+def benchmark_index(config: DecontaminationConfig, tokenizer: str) -> tuple[Benchmark, ...]:
+    """Every benchmark file's n-gram hashes, built once per process."""
+    return _index(tuple(config.benchmarks), tuple(config.text_fields), Rule.of(config), tokenizer)
 
 
 @cache
-def benchmark_index(
-    entries: tuple[str, ...], ngram: int, min_tokens: int, text_fields: tuple[str, ...], tokenizer: str
-) -> tuple[Benchmark, ...]:
-    """Every benchmark file's n-gram hashes, built once per process."""
+def _index(entries: tuple[str, ...], text_fields: tuple[str, ...], rule: Rule, tokenizer: str) -> tuple[Benchmark, ...]:
     benchmarks = []
     for name, path in benchmark_files(list(entries)):
         start = time.perf_counter()
-        benchmark = build_benchmark(name, item_texts(path, list(text_fields)), ngram, min_tokens, tokenizer)
-        grams = sum(len(h) for h in benchmark.hashes.values())
+        benchmark = build_benchmark(name, item_texts(path, list(text_fields)), rule, tokenizer)
+        grams = len(benchmark.ngrams) + len(benchmark.whole)
         logger.info(
-            f"decontamination: {name}: {benchmark.items} items, {benchmark.skipped} shorter than {min_tokens} tokens"
-            f" skipped, {grams} n-gram hashes ({grams * 8 / 2**20:.1f} MiB) in {time.perf_counter() - start:.2f} s"
+            f"decontamination: {name}: {benchmark.items} items ({len(benchmark.whole)} short ones matched whole,"
+            f" {benchmark.skipped} too short, skipped),"
+            f" {grams} n-gram hashes ({grams * 8 / 2**20:.1f} MiB) in {time.perf_counter() - start:.2f} s"
         )
         benchmarks.append(benchmark)
     return tuple(benchmarks)
@@ -202,12 +288,13 @@ def benchmark_digests(config: DecontaminationConfig) -> dict[str, str]:
     return digests
 
 
-def contamination(text: str, benchmarks: tuple[Benchmark, ...], tokenizer: str) -> dict[str, int]:
+def contamination(text: str, benchmarks: tuple[Benchmark, ...], rule: Rule, tokenizer: str) -> dict[str, int]:
     """benchmark name -> how many of the text's n-grams are that benchmark's, for the benchmarks it matches."""
-    ids = token_ids(text, tokenizer)
-    lengths = {length for benchmark in benchmarks for length in benchmark.hashes}
-    windows = {length: np.sort(ngram_hashes(ids, length)) for length in lengths}  # sorted: faster binary search
-    hits = {benchmark.name: benchmark.hits(windows) for benchmark in benchmarks}
+    tokens = tokens_of(text, tokenizer)
+    ngrams = np.sort(tokens.ngrams(rule.ngram, rule.min_bytes))  # sorted: a faster binary search
+    lengths = sorted({length for benchmark in benchmarks for length in benchmark.whole_lengths})
+    windows = np.concatenate([tokens.windows(length) for length in lengths] or [np.empty(0, np.uint64)])
+    hits = {benchmark.name: benchmark.hits(ngrams, windows) for benchmark in benchmarks}
     return {name: n for name, n in hits.items() if n}
 
 
@@ -221,8 +308,7 @@ class Decontamination(LedgerFilter):
         benchmark_files(config.benchmarks)  # a missing or ambiguous benchmark fails at build time
 
     def _benchmarks(self) -> tuple[Benchmark, ...]:
-        c = self.config
-        return benchmark_index(tuple(c.benchmarks), c.ngram, c.min_tokens, tuple(c.text_fields), self.tokenizer)
+        return benchmark_index(self.config, self.tokenizer)
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         for benchmark in self._benchmarks():  # every benchmark has its counters, 0 when nothing matched
@@ -231,7 +317,7 @@ class Decontamination(LedgerFilter):
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         try:
-            hits = contamination(doc.text, self._benchmarks(), self.tokenizer)
+            hits = contamination(doc.text, self._benchmarks(), Rule.of(self.config), self.tokenizer)
         except Exception:
             count_errored(self, doc, "decontamination_failed")
             return False, "decontamination_failed"

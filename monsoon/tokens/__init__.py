@@ -20,6 +20,7 @@ class TokenCounter:
     name: str  # recorded in the output files' metadata
     count: Callable[[str], int]
     encode: Callable[[str], list[int]]  # the token ids (benchmark decontamination matches token n-grams)
+    token_bytes: Callable[[int], int]  # the UTF-8 bytes of one token id (a byte-fallback piece: its bytes)
 
 
 @cache
@@ -34,6 +35,7 @@ def load_token_counter(spec: str = LLAMA3) -> TokenCounter:
             name=f"llama3 (llama-models {version('llama-models')} llama3/tokenizer.model)",
             count=lambda text: len(tokenizer.encode(text, bos=False, eos=False)),
             encode=lambda text: tokenizer.encode(text, bos=False, eos=False),
+            token_bytes=lambda token: len(tokenizer.model.decode_single_token_bytes(token)),
         )
     from tokenizers import Tokenizer as HFTokenizer
 
@@ -48,4 +50,5 @@ def load_token_counter(spec: str = LLAMA3) -> TokenCounter:
         name=spec,
         count=lambda text: len(hf.encode(text, add_special_tokens=False).ids),
         encode=lambda text: hf.encode(text, add_special_tokens=False).ids,
+        token_bytes=lambda token: len(hf.decode([token]).encode()),  # a partial character decodes to U+FFFD
     )
