@@ -87,10 +87,10 @@ def build(config: DecontaminationConfig) -> tuple:
     seconds = time.perf_counter() - start
     rss = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     b = index[0]
-    mib = (b.ngrams.nbytes + b.whole.nbytes) / 2**20
+    mib = (b.ngrams.nbytes + b.whole_prefix.nbytes + b.whole_length.nbytes + b.whole_hash.nbytes) / 2**20
     print(
         f"index ({config.ngram} tokens spanning >= {config.min_bytes} bytes): {b.name}: {b.items:,} items,"
-        f" {len(b.whole)} short ones matched whole, {b.skipped} too short (skipped), {len(b.ngrams):,} n-grams,"
+        f" {len(b.whole_hash)} short ones matched whole, {b.skipped} too short (skipped), {len(b.ngrams):,} n-grams,"
         f" {mib:.1f} MiB; built in {seconds:.2f} s (peak RSS +{rss:.0f} MiB, tokenizer load included)"
     )
     return index

@@ -70,10 +70,13 @@ class DecontaminationConfig:
     benchmarks: list[str] = field(default_factory=list)
     ngram: int = 13  # tokens (the run's tokenizer); GPT-3's 13-gram rule
     # ... stretched to span this many UTF-8 bytes: where Llama 3 splits a script into bytes (Tamil, Khmer, Lao,
-    # Myanmar) 13 tokens are 19-27 bytes, 5-10 characters, and matched 127 of 634 unrelated UDHR paragraphs against
-    # NTREX; 60 bytes: 1 (elsewhere 13 tokens are 43-77 bytes; bench/decontamination_eval.py)
-    min_bytes: int = 60
-    min_tokens: int = 8  # an item shorter than `ngram` but this long must appear whole; shorter items are skipped
+    # Myanmar) 13 tokens are 19-27 bytes, a word or two, and 127 of 634 unrelated UDHR paragraphs and 5 of the
+    # sample's 30 Tamil sentences matched NTREX; at 75 bytes none (13 English tokens are ~65 bytes, Thai ~77)
+    min_bytes: int = 75
+    # an item too short for one n-gram must appear whole, if it has min_tokens tokens and min_item_bytes bytes (8 Lao
+    # tokens are ~13 bytes, 4 characters); shorter items are skipped
+    min_tokens: int = 8
+    min_item_bytes: int = 30
     action: str = "drop"  # "drop" (reason benchmark_contamination:<name>) or "tag" (quality signal, kept)
     text_fields: list[str] = field(default_factory=lambda: ["text"])  # the item columns matched (each on its own)
 
@@ -84,8 +87,8 @@ class DecontaminationConfig:
             self.text_fields = [self.text_fields]
         if self.action not in ("drop", "tag"):
             raise ValueError(f"decontamination.action must be drop or tag, not {self.action!r}")
-        if not 1 <= self.min_tokens <= self.ngram:
-            raise ValueError("decontamination: 1 <= min_tokens <= ngram must hold")
+        if not 1 <= self.min_tokens <= self.ngram or self.min_bytes < 0 or self.min_item_bytes < 0:
+            raise ValueError("decontamination: 1 <= min_tokens <= ngram and byte floors >= 0 must hold")
         if not self.text_fields:
             raise ValueError("decontamination.text_fields must name at least one field")
 

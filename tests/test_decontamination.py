@@ -10,7 +10,8 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import html_page, identity_holds, run_job, shared, thai_news, warc_response
+import yaml
+from conftest import REPO, html_page, identity_holds, run_job, shared, thai_news, warc_response
 from datatrove.data import Document
 
 from monsoon.accounting import merge_stats
@@ -33,12 +34,12 @@ UNRELATED = "An unrelated test item that no page here contains at all, not one."
 ITEM = (
     "The committee will publish its final report on the new railway line early next year, officials said on Monday"
     " in Bangkok."
-)  # 22 Llama 3 tokens once normalised: 10 windows of 13
+)  # 22 Llama 3 tokens, 120 bytes once normalised: 8 windows of 13 tokens stretched to 75 bytes
 SHORT = "The new railway line will open early next year."  # 9 tokens: indexed whole
 TINY = "Railway line"  # 2 tokens: below min_tokens (8), skipped
 
 
-DEFAULT = Rule.of(DecontaminationConfig())  # 13 tokens spanning at least 60 bytes; short items of 8+ tokens whole
+DEFAULT = Rule.of(DecontaminationConfig())  # 13 tokens spanning >= 75 bytes; short items of 8+ tokens whole
 
 
 def benchmark(*texts: str, rule: Rule = DEFAULT):
@@ -52,12 +53,12 @@ def matches(text: str, index, rule: Rule = DEFAULT) -> dict[str, int]:
 def test_a_pasted_item_matches_every_window_whatever_its_case_and_punctuation():
     index = benchmark(ITEM, SHORT, TINY)
     assert (len(tokens_of(ITEM, "llama3")), tokens_of(ITEM, "llama3").offsets[-1]) == (22, 120)  # tokens, bytes
-    assert (index[0].items, index[0].skipped, len(index[0].ngrams), len(index[0].whole)) == (3, 1, 10, 1)
-    assert index[0].whole_lengths == {9}
+    assert (index[0].items, index[0].skipped, len(index[0].ngrams)) == (3, 1, 8)
+    assert index[0].whole_length.tolist() == [9]
     page = "Other news first. " + ITEM.upper().replace(",", " ,") + " More news."
-    assert matches(page, index) == {"items.jsonl": 10}
-    # one word changed near the end: only the 6 windows ending before it still match
-    assert matches(page.replace("MONDAY", "Tuesday"), index) == {"items.jsonl": 6}
+    assert matches(page, index) == {"items.jsonl": 8}
+    # one word changed near the end (token 18): only the 5 windows ending before it still match
+    assert matches(page.replace("MONDAY", "Tuesday"), index) == {"items.jsonl": 5}
     assert matches("A page about something else entirely, with no item in it.", index) == {}
 
 
@@ -81,14 +82,17 @@ def udhr(language: str) -> list[str]:
         return [row["text"] for row in rows if row["lang"] == language]
 
 
-def test_n_grams_span_60_bytes_where_llama3_splits_a_script_into_bytes():
-    # Tamil: 13 Llama 3 tokens are ~27 bytes (9 characters); the UDHR shares such snippets with NTREX's news
+def test_n_grams_span_75_bytes_where_llama3_splits_a_script_into_bytes():
+    # Tamil: 13 Llama 3 tokens are ~27 bytes (9 characters, a word or two), which unrelated texts share with
+    # NTREX's news: the UDHR and the sentences written for the bundled sample (REPO/sample/pools)
     paragraphs, items = udhr("tam_Taml"), ntrex("tam_Taml")
+    sentences = yaml.safe_load((REPO / "sample" / "pools" / "tam_Taml.yaml").read_text(encoding="utf-8"))["sentences"]
     raw = dataclasses.replace(DEFAULT, min_bytes=0)
-    assert (len(paragraphs), len(items)) == (33, 915)
+    assert (len(paragraphs), len(sentences), len(items)) == (33, 30, 915)
     short, stretched = benchmark(*items, rule=raw), benchmark(*items)
     assert sum(bool(matches(text, short, raw)) for text in paragraphs) == 32
-    assert sum(bool(matches(text, stretched)) for text in paragraphs) == 1
+    assert sum(bool(matches(text, short, raw)) for text in sentences) == 30
+    assert sum(bool(matches(text, stretched)) for text in paragraphs + sentences) == 0
 
 
 def write_jsonl(path, texts: list[str], field: str = "text") -> str:
@@ -126,7 +130,7 @@ def test_tag_mode_keeps_the_page_with_the_signal_and_counts_it_per_benchmark(tmp
     page = Document(text=f"News. {ITEM}", id="p", metadata={"language": "eng_Latn", "token_count": 30})
 
     assert [doc.id for doc in pipe([step], data=[page])] == ["p"]
-    assert page.metadata["quality_signals"] == {SIGNAL: 10.0}
+    assert page.metadata["quality_signals"] == {SIGNAL: 8.0}
     stats = step.stats.to_dict()["stats"]
     assert stats["decontamination.documents:a.jsonl"]["total"] == 1
     assert stats["decontamination.tokens:a.jsonl"]["total"] == 30

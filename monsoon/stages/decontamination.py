@@ -12,18 +12,20 @@ scripts/clean_training_data/README.md: `ngram_n = 13`). The n-grams are over the
   `simplify_text` (lower case, punctuation to spaces, whitespace runs to one space; as its NGramsDecontFilter does)
   without its number and diacritic folding (removing combining marks deletes Thai, Tamil and Khmer vowel signs), and
   one leading space, so an item's first word gets the token it has inside a page.
-- An n-gram is `ngram` consecutive tokens, stretched until it spans `min_bytes` UTF-8 bytes (default 60): Llama 3
-  splits Tamil, Khmer, Lao and Myanmar into bytes, so 13 tokens there are 5-10 characters, a word or two, and
-  127 of 634 unrelated UDHR paragraphs matched the NTREX sentences; stretched, 1 did (elsewhere 13 tokens are
-  already 43-77 bytes, English 65; bench/decontamination_eval.py).
+- An n-gram is `ngram` consecutive tokens, stretched until it spans `min_bytes` UTF-8 bytes (default 75): Llama 3
+  splits Tamil, Khmer, Lao and Myanmar into bytes, so 13 tokens there are 19-27 bytes, a word or two, and 127 of
+  634 unrelated UDHR paragraphs (and 5 of the bundled sample's 30 Tamil sentences) matched the NTREX sentences;
+  stretched, none did. Elsewhere 13 tokens are already 43-77 bytes (English ~65, Thai ~77), so windows there grow by
+  a few tokens at most (bench/decontamination_eval.py).
 - Each item field's n-grams, and each document's, are hashed to 64 bits (token ids spread by splitmix64, then a
   polynomial over the window, from prefix sums so any window costs two lookups); a benchmark is a sorted array of
   hashes, looked up by binary search.
 - Items too short for one n-gram: the whole item is one n-gram, so a page matches when it holds the whole item (the
-  GPT-3 paper's treatment of short examples, as we read §4), if the item has at least `min_tokens` tokens (default
-  8, the n-gram of the Llama 3 paper's contamination analysis, arXiv 2407.21783 §5.1.4) and min_bytes * min_tokens
-  / ngram bytes; shorter items (a one-word answer, a number) would match unrelated pages by chance and are
-  skipped, counted in the log line of the index build.
+  GPT-3 paper's treatment of short examples, as we read its §4), if the item has at least `min_tokens` tokens
+  (default 8, the n-gram of the Llama 3 paper's contamination analysis, arXiv 2407.21783 §5.1.4) and
+  `min_item_bytes` bytes (default 30: 8 Lao tokens are ~13 bytes, 4 characters); shorter items (a one-word answer,
+  a number) would match unrelated pages by chance and are skipped, counted in the log line of the index build.
+  A short item is found through the hash of its first `min_tokens` tokens, then checked whole at those positions.
 
 datatrove's own NGramsDecontIndexer/NGramsDecontFilter are not used: they split words with a per-language word
 tokenizer, their index is built from lighteval tasks in a separate single-worker stage, and the filter books no
@@ -152,29 +154,46 @@ def tokens_of(text: str, tokenizer: str) -> Tokens:
 
 @dataclass(frozen=True)
 class Rule:
-    """What an n-gram is (decontamination.ngram, min_bytes, min_tokens; their defaults are the config's)."""
+    """What an n-gram is (decontamination.ngram, min_bytes, min_tokens, min_item_bytes; defaults: the config's)."""
 
     ngram: int
     min_bytes: int
     min_tokens: int
+    min_item_bytes: int
 
     @classmethod
     def of(cls, config: DecontaminationConfig) -> Rule:
-        return cls(config.ngram, config.min_bytes, config.min_tokens)
+        return cls(config.ngram, config.min_bytes, config.min_tokens, config.min_item_bytes)
 
 
 @dataclass(frozen=True)
 class Benchmark:
     name: str
     ngrams: np.ndarray  # sorted unique hashes of the items' n-grams
-    whole: np.ndarray  # sorted unique hashes of the short items, whole
-    whole_lengths: frozenset[int]  # their token lengths (a page's windows of those lengths are looked up)
+    # the short items matched whole, sorted by the hash of their first min_tokens tokens (a page's windows of
+    # min_tokens are looked up, then the whole item's hash at the few positions that match)
+    whole_prefix: np.ndarray
+    whole_length: np.ndarray
+    whole_hash: np.ndarray
     items: int  # item texts read
     skipped: int  # items too short even to match whole
 
-    def hits(self, ngrams: np.ndarray, windows: np.ndarray) -> int:
-        """How many of a document's n-grams (sorted) and windows of the short items' lengths are this benchmark's."""
-        return _found(self.ngrams, ngrams) + _found(self.whole, windows)
+    def hits(self, ngrams: np.ndarray, tokens: Tokens, prefixes: np.ndarray) -> int:
+        """How many of a page's n-grams (sorted hashes) are this benchmark's, plus the short items it holds whole
+        (`prefixes`: the page's windows of min_tokens tokens)."""
+        found = _found(self.ngrams, ngrams)
+        if not len(self.whole_prefix) or not len(prefixes):
+            return found
+        first = np.minimum(np.searchsorted(self.whole_prefix, prefixes), len(self.whole_prefix) - 1)
+        for start in np.flatnonzero(self.whole_prefix[first] == prefixes).tolist():  # rare: verify each
+            candidate = int(first[start])
+            while candidate < len(self.whole_prefix) and self.whole_prefix[candidate] == prefixes[start]:
+                end = start + int(self.whole_length[candidate])
+                if end <= len(tokens):
+                    whole = tokens.hashes(np.array([start]), np.array([end]))[0]
+                    found += int(whole == self.whole_hash[candidate])
+                candidate += 1
+        return found
 
 
 def _found(index: np.ndarray, hashes: np.ndarray) -> int:
@@ -237,21 +256,27 @@ def item_texts(path: str, text_fields: list[str]) -> list[str]:
 
 def build_benchmark(name: str, texts: list[str], rule: Rule, tokenizer: str) -> Benchmark:
     ngrams: list[np.ndarray] = []
-    whole: list[np.ndarray] = []
-    lengths: set[int] = set()
+    whole: set[tuple[int, int, int]] = set()  # (prefix hash, length, hash) of the short items
     skipped = 0
-    short_bytes = rule.min_bytes * rule.min_tokens // rule.ngram  # the byte floor, scaled to min_tokens
     for text in texts:
         tokens = tokens_of(text, tokenizer)
         grams = tokens.ngrams(rule.ngram, rule.min_bytes)
         if len(grams):
             ngrams.append(grams)
-        elif len(tokens) >= rule.min_tokens and tokens.offsets[-1] >= short_bytes:
-            whole.append(tokens.windows(len(tokens)))  # one n-gram: the whole item
-            lengths.add(len(tokens))
+        elif len(tokens) >= rule.min_tokens and tokens.offsets[-1] >= rule.min_item_bytes:  # one n-gram: all of it
+            whole.add((int(tokens.windows(rule.min_tokens)[0]), len(tokens), int(tokens.windows(len(tokens))[0])))
         else:
             skipped += 1
-    return Benchmark(name, _sorted(ngrams), _sorted(whole), frozenset(lengths), len(texts), skipped)
+    prefix, length, full = zip(*sorted(whole), strict=True) if whole else ((), (), ())
+    return Benchmark(
+        name,
+        _sorted(ngrams),
+        np.array(prefix, np.uint64),
+        np.array(length, np.int64),
+        np.array(full, np.uint64),
+        len(texts),
+        skipped,
+    )
 
 
 def _sorted(parts: list[np.ndarray]) -> np.ndarray:
@@ -269,9 +294,9 @@ def _index(entries: tuple[str, ...], text_fields: tuple[str, ...], rule: Rule, t
     for name, path in benchmark_files(list(entries)):
         start = time.perf_counter()
         benchmark = build_benchmark(name, item_texts(path, list(text_fields)), rule, tokenizer)
-        grams = len(benchmark.ngrams) + len(benchmark.whole)
+        grams = len(benchmark.ngrams) + len(benchmark.whole_hash)
         logger.info(
-            f"decontamination: {name}: {benchmark.items} items ({len(benchmark.whole)} short ones matched whole,"
+            f"decontamination: {name}: {benchmark.items} items ({len(benchmark.whole_hash)} short ones matched whole,"
             f" {benchmark.skipped} too short, skipped),"
             f" {grams} n-gram hashes ({grams * 8 / 2**20:.1f} MiB) in {time.perf_counter() - start:.2f} s"
         )
@@ -292,9 +317,8 @@ def contamination(text: str, benchmarks: tuple[Benchmark, ...], rule: Rule, toke
     """benchmark name -> how many of the text's n-grams are that benchmark's, for the benchmarks it matches."""
     tokens = tokens_of(text, tokenizer)
     ngrams = np.sort(tokens.ngrams(rule.ngram, rule.min_bytes))  # sorted: a faster binary search
-    lengths = sorted({length for benchmark in benchmarks for length in benchmark.whole_lengths})
-    windows = np.concatenate([tokens.windows(length) for length in lengths] or [np.empty(0, np.uint64)])
-    hits = {benchmark.name: benchmark.hits(ngrams, windows) for benchmark in benchmarks}
+    prefixes = tokens.windows(rule.min_tokens)
+    hits = {benchmark.name: benchmark.hits(ngrams, tokens, prefixes) for benchmark in benchmarks}
     return {name: n for name, n in hits.items() if n}
 
 
