@@ -15,7 +15,7 @@ from conftest import REPO, html_page, identity_holds, run_job, shared, thai_news
 from datatrove.data import Document
 
 from monsoon.accounting import merge_stats
-from monsoon.audit.report import write_report
+from monsoon.audit.report import _benchmark_blocks, write_report
 from monsoon.config import ConfigError, DecontaminationConfig, DedupConfig, RunConfig, load_run_config
 from monsoon.pipelines.layout import job_fingerprint
 from monsoon.pipelines.plan import document_steps, pipe
@@ -212,3 +212,20 @@ def test_a_run_drops_the_contaminated_page_and_the_audit_reports_it_per_benchmar
     assert f"| ntrex_tha.jsonl | dropped | 1 | {tokens:,} |" in markdown
     assert "| other.jsonl | none matched | 0 | 0 |" in markdown
     assert f"| decontamination | 1 | {tokens:,} |" in markdown  # its own funnel stage
+
+
+def test_the_audit_table_counts_tagged_documents_from_the_steps_counters(tmp_path):
+    stats = tmp_path / "_work" / "logs" / "1_extract" / "stats"
+    stats.mkdir(parents=True)
+    for rank, (docs, tokens) in enumerate([(2, 900), (1, 300)]):
+        counters = {
+            "decontamination.documents:exam.jsonl": {"total": docs},  # as datatrove writes a counter
+            "decontamination.tokens:exam.jsonl": tokens,  # a counter updated once is a bare number
+        }
+        (stats / f"{rank:05d}.json").write_text(json.dumps([{"name": "decontamination", "stats": counters}]))
+    accounting = {"total": {"dropped": {"pii.hits>max": 1}, "dropped_tokens": {"pii.hits>max": 50}}}
+
+    table = _benchmark_blocks(accounting, tmp_path)[-1]
+
+    assert table.rows == [["exam.jsonl", "tagged", 3, 1200]]
+    assert _benchmark_blocks(accounting, tmp_path / "no-run") == []  # a run that checked no benchmarks
