@@ -63,6 +63,37 @@ class DedupConfig:
 
 
 @dataclass
+class DecontaminationConfig:
+    """Benchmark decontamination (stages/decontamination.py); off while `benchmarks` is empty."""
+
+    # files of test items (.jsonl/.json, .parquet, .csv, .tsv; gzip allowed) or folders of them, local or URIs
+    benchmarks: list[str] = field(default_factory=list)
+    ngram: int = 13  # tokens (the run's tokenizer); GPT-3's 13-gram rule
+    # ... stretched to span this many UTF-8 bytes: where Llama 3 splits a script into bytes (Tamil, Khmer, Lao,
+    # Myanmar) 13 tokens are 19-27 bytes, a word or two, and 127 of 634 unrelated UDHR paragraphs and 5 of the
+    # sample's 30 Tamil sentences matched NTREX; at 75 bytes none (13 English tokens are ~65 bytes, Thai ~77)
+    min_bytes: int = 75
+    # an item too short for one n-gram must appear whole, if it has min_tokens tokens and min_item_bytes bytes (8 Lao
+    # tokens are ~13 bytes, 4 characters); shorter items are skipped
+    min_tokens: int = 8
+    min_item_bytes: int = 30
+    action: str = "drop"  # "drop" (reason benchmark_contamination:<name>) or "tag" (quality signal, kept)
+    text_fields: list[str] = field(default_factory=lambda: ["text"])  # the item columns matched (each on its own)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.benchmarks, str):
+            self.benchmarks = [self.benchmarks]
+        if isinstance(self.text_fields, str):
+            self.text_fields = [self.text_fields]
+        if self.action not in ("drop", "tag"):
+            raise ValueError(f"decontamination.action must be drop or tag, not {self.action!r}")
+        if not 1 <= self.min_tokens <= self.ngram or self.min_bytes < 0 or self.min_item_bytes < 0:
+            raise ValueError("decontamination: 1 <= min_tokens <= ngram and byte floors >= 0 must hold")
+        if not self.text_fields:
+            raise ValueError("decontamination.text_fields must name at least one field")
+
+
+@dataclass
 class RunConfig:
     input: str
     output: str
@@ -80,6 +111,7 @@ class RunConfig:
     mt_traces: MtTracesConfig = field(default_factory=MtTracesConfig)
     pii: PiiConfig = field(default_factory=PiiConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    decontamination: DecontaminationConfig = field(default_factory=DecontaminationConfig)
     tokenizer: str = "llama3"  # "llama3" (from the llama-models wheel), a tokenizer.json path, or an HF hub name
     # "monsoon": FineWeb-2 as published plus each language file's recorded `deviations`; "fineweb2": none of them
     recipe: str = "monsoon"
@@ -122,6 +154,7 @@ def load_run_config(path: str | Path, **overrides: Any) -> RunConfig:
         config.input_prefix = _resolve(config.input_prefix, path.parent)
     if config.junk_blocklist:
         config.junk_blocklist = _resolve(config.junk_blocklist, path.parent)
+    config.decontamination.benchmarks = [_resolve(b, path.parent) for b in config.decontamination.benchmarks]
     for key, value in overrides.items():
         if value is not None:
             setattr(config, key, _resolve(value, Path.cwd()) if key in _PATH_KEYS else value)

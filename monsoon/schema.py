@@ -2,9 +2,9 @@
 metadata. The intermediate files (between the per-document stage and dedup) use it plus the MinHash bands.
 
 `quality_signals` is a struct with one nullable float64 field per signal a step can write: `<family>.<signal>`
-for every family of `monsoon.filters.FAMILIES`, plus the names the PII and MT-trace steps declare. A signal is
-null where its step or family did not run. (Version 1 stored a map column, which Hugging Face `datasets` cannot
-load.)
+for every family of `monsoon.filters.FAMILIES`, plus the names the PII, MT-trace and decontamination steps declare.
+A signal is null where its step or family did not run. (Version 1 stored a map column, which Hugging Face
+`datasets` cannot load.)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from functools import cache
 import pyarrow as pa
 
 from monsoon.filters import FAMILIES
-from monsoon.stages import mt_traces, pii
+from monsoon.stages import decontamination, mt_traces, pii
 
 SCHEMA_VERSION = "2"
 SCHEMA_VERSION_KEY = "monsoon.schema_version"
@@ -24,7 +24,7 @@ TOKENIZER_KEY = "monsoon.tokenizer"  # file metadata: the tokenizer the token co
 @cache
 def quality_signal_names() -> tuple[str, ...]:
     families = [f"{name}.{signal}" for name, family in FAMILIES.items() for signal in family.signals]
-    return (*families, *pii.signal_names(), *mt_traces.signal_names())
+    return (*families, *pii.signal_names(), *mt_traces.signal_names(), *decontamination.signal_names())
 
 
 def quality_signals_type() -> pa.StructType:

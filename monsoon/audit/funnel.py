@@ -4,8 +4,9 @@ Each drop or error reason belongs to the funnel stage of the step the accounting
 reason -> step): the reader, pre-LID, machine-translation traces, extraction and token count are extraction; the
 LID step is LID; FineWeb's URL filter is its own stage, right after LID, for the languages that have it; the host
 blocklist, junk rules, footer trimming and personal data are junk; a quality drop is booked under its filter
-family, its own stage; MinHash and the near-duplicate filter are dedup. Tokens are counted right after extraction,
-so every stage after it is known in tokens too.
+family, its own stage; benchmark decontamination is its own stage (listed when it dropped documents); MinHash and
+the near-duplicate filter are dedup. Tokens are counted right after extraction, so every stage after it is known
+in tokens too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ EXTRACTION = "extraction"
 LID = "LID"
 URL_FILTER = "url_filter"
 JUNK = "junk"
+DECONTAMINATION = "decontamination"
 DEDUP = "dedup"
 _STAGE_OF_STEP = {
     "WarcDocumentReader": EXTRACTION,
@@ -31,6 +33,7 @@ _STAGE_OF_STEP = {
     "JunkFilter": JUNK,
     "FooterTrim": JUNK,
     "PiiMask": JUNK,
+    "Decontamination": DECONTAMINATION,
     "MinhashSignature": DEDUP,
     "NearDuplicateFilter": DEDUP,
 }
@@ -78,6 +81,8 @@ class Step:
 
 def _steps(first: str, stages: list[str], lost: dict[str, tuple[int, int]], kept: int, kept_tokens: int) -> list[Step]:
     """Remaining after each stage = kept + what later stages lost (so the last step is exactly `kept`)."""
+    if DECONTAMINATION not in lost:  # a run without benchmarks (or tagging them) has no such stage
+        stages = [stage for stage in stages if stage != DECONTAMINATION]
     stages = stages + [s for s in sorted(lost) if s not in stages]  # a reason no stage claims still counts
     steps, docs, tokens = [], kept, kept_tokens
     for stage in reversed(stages):
@@ -90,7 +95,7 @@ def _steps(first: str, stages: list[str], lost: dict[str, tuple[int, int]], kept
 
 def language_funnel(language: str, bucket: dict) -> list[Step]:
     """From the documents identified as `language` to those kept."""
-    stages = [LID, *url_stage(language), JUNK, *filter_families(language), DEDUP]
+    stages = [LID, *url_stage(language), JUNK, *filter_families(language), DECONTAMINATION, DEDUP]
     return _steps("identified", stages, losses(bucket), bucket["kept"], bucket["tokens"])
 
 
@@ -106,6 +111,7 @@ def total_funnel(accounting: dict) -> list[Step]:
         families += [family for family in filter_families(language) if family not in families]
         url = url or url_stage(language)
     total = accounting["total"]
-    steps = _steps("read", [EXTRACTION, LID, *url, JUNK, *families, DEDUP], lost, total["kept"], total["tokens"])
+    stages = [EXTRACTION, LID, *url, JUNK, *families, DECONTAMINATION, DEDUP]
+    steps = _steps("read", stages, lost, total["kept"], total["tokens"])
     steps[0].tokens = None  # records are read as HTML: their tokens are counted only once extracted
     return steps

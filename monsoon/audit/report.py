@@ -1,9 +1,10 @@
 """`monsoon audit`: one report, as HTML and as Markdown, with PNG plots, on where every record read went.
 
 Sections: reconciliation (read = kept + dropped + errored, in total and per language; kept documents and
-tokens = the rows and token counts in the parquet), the funnel in documents and tokens, drop reasons, kept
-documents by language and source, and optionally tokens against a mix table's targets and the balance of
-shards built by `mix build` (checked against their manifest: sha256, documents, tokens per source).
+tokens = the rows and token counts in the parquet), the funnel in documents and tokens, drop reasons, documents
+and tokens matching each decontamination benchmark, kept documents by language and source, and optionally tokens
+against a mix table's targets and the balance of shards built by `mix build` (checked against their manifest:
+sha256, documents, tokens per source).
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from monsoon import storage
-from monsoon.accounting import UNDETERMINED, unaccounted
+from monsoon.accounting import UNDETERMINED, _stat_total, unaccounted
 from monsoon.audit import plots
 from monsoon.audit.funnel import language_funnel, stage_of, total_funnel
 from monsoon.mix.build import MANIFEST, TOLERANCE, rehydration_note, tokens_by_source
 from monsoon.mix.plan import plan_table
 from monsoon.mix.table import human, load_table
+from monsoon.stages.decontamination import DOCS_STAT, REASON_PREFIX, TOKENS_STAT
 
 
 @dataclass
@@ -197,6 +199,49 @@ def _mask_blocks(accounting: dict) -> list:
     return [Heading("Personal-data masks"), Table(["language", *kinds], rows)]
 
 
+def _benchmark_counters(out_dir: str | Path) -> dict[str, list[int]]:
+    """benchmark -> [documents, tokens] that matched it, from the decontamination step's counters in the documents
+    stage's per-rank stats (every benchmark has them, 0 when nothing matched)."""
+    counters: dict[str, list[int]] = {}
+    for path in storage.glob(storage.join(out_dir, "_work", "logs", "*", "stats", "*.json")):
+        for step in json.loads(storage.read_text(path)):
+            for key, value in step.get("stats", {}).items():
+                for column, prefix in enumerate((DOCS_STAT, TOKENS_STAT)):
+                    if key.startswith(prefix):
+                        counters.setdefault(key.removeprefix(prefix), [0, 0])[column] += _stat_total(value)
+    return counters
+
+
+def _benchmark_blocks(accounting: dict, out_dir: str | Path) -> list:
+    """Documents and tokens per decontamination benchmark: dropped ones from the accounting (reason
+    `benchmark_contamination:<name>`), tagged ones (action `tag`) from the step's counters."""
+    total = accounting["total"]
+    dropped = {
+        reason.removeprefix(REASON_PREFIX): (docs, total["dropped_tokens"].get(reason, 0))
+        for reason, docs in total["dropped"].items()
+        if reason.startswith(REASON_PREFIX)
+    }
+    counters = _benchmark_counters(out_dir)
+    if not dropped and not counters:
+        return []  # the run checked no benchmarks
+    rows = []
+    for name in sorted(set(dropped) | set(counters)):
+        if name in dropped:
+            rows.append([name, "dropped", *dropped[name]])
+        else:
+            docs, tokens = counters[name]
+            rows.append([name, "tagged" if docs else "none matched", docs, tokens])
+    return [
+        Heading("Benchmark contamination"),
+        Paragraph(
+            "Documents sharing a token n-gram with a benchmark's items. Dropped: reason benchmark_contamination:<name>"
+            " in the accounting. Tagged: kept with quality_signals.decontamination.benchmark_ngrams > 0, counted"
+            " before near-duplicate removal."
+        ),
+        Table(["benchmark", "outcome", "documents", "tokens"], rows),
+    ]
+
+
 def _mix_blocks(mix: str, out_dir: str | Path, report_dir: Path) -> list:
     table = load_table(mix)
     plans, _ = plan_table(table, out_dir)
@@ -357,6 +402,7 @@ def write_report(
     ]
     blocks += _funnel_blocks(accounting, report_dir)
     blocks += _drop_blocks(accounting, report_dir)
+    blocks += _benchmark_blocks(accounting, out_dir)
     blocks += _mask_blocks(accounting)
     blocks += [
         Heading("Kept documents by language and source"),

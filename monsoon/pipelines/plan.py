@@ -28,6 +28,7 @@ from monsoon.accounting import keep_dropped
 from monsoon.config import RunConfig
 from monsoon.pipelines.inputs import input_folder
 from monsoon.pipelines.layout import RunLayout
+from monsoon.stages.decontamination import Decontamination
 from monsoon.stages.dropped import DroppedWriter
 from monsoon.stages.extract import Extract
 from monsoon.stages.footer import FooterTrim
@@ -89,7 +90,8 @@ def identification_steps(config: RunConfig) -> list[PipelineStep]:
 def document_steps(config: RunConfig) -> list[PipelineStep]:
     """Every per-document step after reading, shared by both engines: identification_steps, FineWeb's URL filter
     (first of the filters, as FineWeb runs it, under both recipes), host blocklist, junk rules, footer trimming,
-    personal-data masking (a trimmed or masked text's tokens are counted again), quality filters, MinHash bands."""
+    personal-data masking (a trimmed or masked text's tokens are counted again), quality filters, benchmark
+    decontamination, MinHash bands."""
     steps = [*identification_steps(config), UrlFilter()]
     if config.recipe == "monsoon":  # Swallow's host rule, a deviation from FineWeb-2 (languages' `ng_hosts`)
         steps.append(NgHostFilter(config.languages))
@@ -99,6 +101,10 @@ def document_steps(config: RunConfig) -> list[PipelineStep]:
     if config.pii.enabled:
         steps.append(PiiMask(config.tokenizer, max_hits=config.pii.max_hits))
     steps.append(QualityFilter(config.languages, recipe=config.recipe, tokenizer=config.tokenizer))
+    # benchmark n-grams on the final text of the documents that would be kept, before MinHash, so a contaminated
+    # page never stands for its near-duplicate cluster; earlier (after LID) it would check 2-3x the documents
+    if config.decontamination.benchmarks:
+        steps.append(Decontamination(config.decontamination, tokenizer=config.tokenizer))
     if config.dedup.enabled:
         steps.append(MinhashSignature(config.dedup.seed))
     return steps

@@ -19,6 +19,8 @@ LLAMA3 = "llama3"
 class TokenCounter:
     name: str  # recorded in the output files' metadata
     count: Callable[[str], int]
+    encode: Callable[[str], list[int]]  # the token ids (benchmark decontamination matches token n-grams)
+    token_bytes: Callable[[int], int]  # the UTF-8 bytes of one token id (a byte-fallback piece: its bytes)
 
 
 @cache
@@ -32,6 +34,8 @@ def load_token_counter(spec: str = LLAMA3) -> TokenCounter:
         return TokenCounter(
             name=f"llama3 (llama-models {version('llama-models')} llama3/tokenizer.model)",
             count=lambda text: len(tokenizer.encode(text, bos=False, eos=False)),
+            encode=lambda text: tokenizer.encode(text, bos=False, eos=False),
+            token_bytes=lambda token: len(tokenizer.model.decode_single_token_bytes(token)),
         )
     from tokenizers import Tokenizer as HFTokenizer
 
@@ -42,4 +46,9 @@ def load_token_counter(spec: str = LLAMA3) -> TokenCounter:
             hf = HFTokenizer.from_str(file.read())
     else:
         hf = HFTokenizer.from_file(spec) if Path(spec).is_file() else HFTokenizer.from_pretrained(spec)
-    return TokenCounter(name=spec, count=lambda text: len(hf.encode(text, add_special_tokens=False).ids))
+    return TokenCounter(
+        name=spec,
+        count=lambda text: len(hf.encode(text, add_special_tokens=False).ids),
+        encode=lambda text: hf.encode(text, add_special_tokens=False).ids,
+        token_bytes=lambda token: len(hf.decode([token]).encode()),  # a partial character decodes to U+FFFD
+    )
