@@ -187,6 +187,7 @@ def test_funnel_puts_each_reason_at_its_stage_in_documents_and_tokens():
     assert thai_steps == [
         ("identified", 10, 6880),
         ("LID", 9, 6830),
+        ("url_filter", 9, 6830),
         ("junk", 9, 6830),
         ("gopher_repetition", 7, 6130),
         ("fineweb_quality", 7, 6130),
