@@ -19,6 +19,8 @@ output layout:
   OUTPUT/<language>/<rank>.parquet   kept documents (id, text, url, language, language_score, token_count,
                                      source, dump, quality_signals, ...); tokenizer name in the file metadata
   OUTPUT/accounting.json             read = kept + dropped + errored, in total and per language
+  OUTPUT/_index/<language>/          the dedup index of every document that reached dedup (for --dedup-against)
+  OUTPUT/_dedup/<language>/          the documents dedup dropped: id, reason, duplicate_of, duplicate_run
   OUTPUT/_work/                      intermediate files and datatrove logs (logs/*/logs/task_*.log)
 
 Re-running the same job resumes, with either engine: finished tasks are skipped (datatrove completion markers).
@@ -82,6 +84,7 @@ def _quiet_stderr(layout) -> Iterator[object]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from monsoon.config import load_run_config
+    from monsoon.dedup.index import IncompatibleIndex
     from monsoon.pipelines.layout import JobChanged
     from monsoon.pipelines.local import build_executors, prepare, run_prepared
 
@@ -93,12 +96,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         "input_prefix": args.input_prefix,
         "limit": args.limit,
     }
-    config = load_run_config(args.config, **overrides)
+    config = load_run_config(args.config, dedup_against=args.dedup_against, **overrides)
     if args.engine == "spark":
         return run_on_spark(config, args.master, args.restart)
     try:
         layout = prepare(config, restart=args.restart)
-    except (JobChanged, FileNotFoundError) as error:
+    except (JobChanged, FileNotFoundError, IncompatibleIndex) as error:
         print(f"monsoon run: {error}", file=sys.stderr)
         return 1
     total_tasks = sum(executor.world_size for executor in build_executors(config, layout))
@@ -132,23 +135,33 @@ def _report(accounting: dict, elapsed: float, config) -> int:
         print(f"monsoon run: no document was read from {config.input}", file=sys.stderr)
         return 1
     if kept == 0:
+        earlier = _duplicates_of_earlier(accounting["total"]["dropped"]) if config.dedup.against else 0
+        why = f" ({earlier} of them duplicate documents of --dedup-against {' '.join(config.dedup.against)})"
         print(
-            f"monsoon run: none of the {read} documents read was kept: nothing written to {config.output}",
+            f"monsoon run: none of the {read} documents read was kept{why if earlier else ''}: nothing written to"
+            f" {config.output}",
             file=sys.stderr,
         )
         return 1
     return 0 if unaccounted(accounting["total"]) == 0 else 2
 
 
+def _duplicates_of_earlier(dropped: dict[str, int]) -> int:
+    """Documents dedup dropped as copies of earlier runs' (exact_duplicate counts within-run copies too, but a run
+    that kept nothing has no within-run original left: each copy's original was itself a duplicate of earlier)."""
+    return dropped.get("near_duplicate_of_earlier", 0) + dropped.get("exact_duplicate", 0)
+
+
 def run_on_spark(config, master: str | None, restart: bool = False) -> int:
     """Run the job on Spark (`master=None`: the one spark-submit set) and print the accounting; the exit code."""
+    from monsoon.dedup.index import IncompatibleIndex
     from monsoon.pipelines.layout import JobChanged
     from monsoon.pipelines.spark import run_spark
 
     started = time.monotonic()
     try:
         accounting = run_spark(config, master, restart=restart)
-    except (JobChanged, FileNotFoundError) as error:
+    except (JobChanged, FileNotFoundError, IncompatibleIndex) as error:
         print(f"monsoon run: {error}", file=sys.stderr)
         return 1
     return _report(accounting, time.monotonic() - started, config)
@@ -183,6 +196,14 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         type=int,
         metavar="N",
         help="tasks the input files are split into (more tasks than files idles); overrides `tasks`",
+    )
+    run.add_argument(
+        "--dedup-against",
+        nargs="+",
+        metavar="DIR",
+        help="earlier runs' outputs (their _index/) or index folders: documents they hold a copy or near-duplicate"
+        " of are dropped (exact_duplicate, near_duplicate_of_earlier; OUTPUT/_dedup/ names what each duplicates);"
+        " replaces `dedup.against`",
     )
     add_restart_option(run)
     add_engine_options(run, "the same steps in Spark tasks (under spark-submit, use jobs/spark_run.py)")
