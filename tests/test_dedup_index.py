@@ -204,3 +204,66 @@ def test_the_sample_run_again_against_itself_keeps_nothing(tmp_path, capsys):
     assert accounting["total"]["dropped"]["exact_duplicate"] == reached_dedup > 0
     assert accounting["total"]["steps"]["exact_duplicate"] == "NearDuplicateFilter"
     assert f"({reached_dedup} of them duplicate documents of --dedup-against {first})" in err
+
+
+def _smallest_earlier(rows: list[tuple]) -> tuple[dict, dict]:
+    """What earlier_matches returns, straight from (id, run, text_hash, bands) index rows."""
+    exact, near = {}, {}
+    for doc_id, run, text_hash_, bands in rows:
+        exact[text_hash_] = min(exact.get(text_hash_, (doc_id, run)), (doc_id, run))
+        for key in enumerate(bands):
+            near[key] = min(near.get(key, (doc_id, run)), (doc_id, run))
+    return exact, near
+
+
+@pytest.mark.spark
+def test_spark_decisions_equal_the_local_ones(tmp_path):
+    """Random texts, bands and earlier rows with many collisions, through both engines' `decide`."""
+    import random
+
+    from monsoon.dedup.spark import decide as spark_decide
+    from monsoon.spark_session import spark_session
+
+    rng = random.Random(3)
+    docs = [(f"d{i:03d}", rng.randrange(170), [rng.randrange(700) for _ in range(3)]) for i in range(200)]
+    earlier = [
+        (
+            f"{rng.choice('abc')}{i:03d}",
+            f"/runs/{rng.randrange(2)}",
+            rng.randrange(170, 180),
+            [rng.randrange(1500) for _ in range(3)],
+        )
+        for i in range(40)
+    ] + [("e000", "/runs/0", 5, [1000, 1001, 1002])]  # an exact copy of the documents of text hash 5
+    spark = spark_session("monsoon tests", "local[2]", progress=False)
+    spark.sparkContext.setCheckpointDir(str(tmp_path / "checkpoints"))
+    documents = spark.createDataFrame(
+        [("tha_Thai", *doc) for doc in docs],
+        "language string, id string, text_hash bigint, minhash_bands array<bigint>",
+    )
+    index_rows = spark.createDataFrame(
+        [("tha_Thai", *row) for row in earlier],
+        "language string, id string, run string, text_hash bigint, minhash_bands array<bigint>",
+    )
+    found = sorted(tuple(row)[1:] for row in spark_decide(documents, index_rows).collect())
+    expected = sorted(decide(docs, *_smallest_earlier(earlier)))
+    assert found == expected
+    reasons = {row[3] for row in expected}
+    assert reasons == {None, "exact_duplicate", "near_duplicate", "near_duplicate_of_earlier"}
+
+
+@pytest.mark.spark
+def test_spark_run_against_a_local_run_equals_the_local_run(chain, tmp_path):
+    """Run 2 of the chain again on Spark local[2], against the local run 1: the same accounting and dedup table."""
+    from monsoon.config import RunConfig
+    from monsoon.pipelines.spark import run_spark
+
+    (_, out1), (local, out2) = chain[1], chain[2]
+    warc = out2.parents[1] / "in2" / "x.warc.gz"
+    config = RunConfig(input=str(warc), output=str(tmp_path / "spark"), dedup=DedupConfig(against=[str(out1)]))
+    accounting = run_spark(config, "local[2]")
+    assert accounting == local
+    assert _dedup_table(tmp_path / "spark") == _dedup_table(out2)
+    assert pq.read_table(tmp_path / "spark" / "_index" / "tha_Thai").sort_by("id") == pq.read_table(
+        out2 / "_index" / "tha_Thai"
+    ).sort_by("id")
