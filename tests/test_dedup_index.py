@@ -191,11 +191,12 @@ def test_runs_chain_and_drop_what_earlier_runs_hold(chain):
 
 def test_the_sample_run_again_against_itself_keeps_nothing(tmp_path, capsys):
     first = tmp_path / "first"
-    code, _, _ = run_cli(capsys, "run", str(SAMPLE_CONFIG), "--output", str(first), "--limit", "1", "--tasks", "1")
+    one_file = ("--limit", "1", "--tasks", "1", "--workers", "1")  # the first of the sample's 4 WARC files
+    code, _, _ = run_cli(capsys, "run", str(SAMPLE_CONFIG), "--output", str(first), *one_file)
     assert code == 0
     again = tmp_path / "again"
     code, _, err = run_cli(
-        capsys, "run", str(SAMPLE_CONFIG), "--output", str(again), "--limit", "1", "--dedup-against", str(first)
+        capsys, "run", str(SAMPLE_CONFIG), "--output", str(again), *one_file, "--dedup-against", str(first)
     )
     accounting = json.loads((again / "accounting.json").read_text())
     reached_dedup = pq.read_table(first / "_index").num_rows
@@ -267,3 +268,51 @@ def test_spark_run_against_a_local_run_equals_the_local_run(chain, tmp_path):
     assert pq.read_table(tmp_path / "spark" / "_index" / "tha_Thai").sort_by("id") == pq.read_table(
         out2 / "_index" / "tha_Thai"
     ).sort_by("id")
+
+
+def test_an_external_corpus_indexed_with_monsoon_index_is_deduplicated_against(chain, tmp_path, capsys):
+    corpus = tmp_path / "pile" / "news.jsonl"
+    corpus.parent.mkdir()
+    corpus.write_text("".join(json.dumps({"text": t}) + "\n" for t in (thai_news(21), "ข่าวอื่น ไม่เกี่ยวข้อง")))
+    code, out, _ = run_cli(capsys, "index", str(corpus.parent), "--language", "tha_Thai", "--to", str(tmp_path / "idx"))
+    assert code == 0 and "2 tha_Thai documents indexed" in out
+    assert pq.read_table(tmp_path / "idx" / "tha_Thai").column("id").to_pylist() == ["news.jsonl:0", "news.jsonl:1"]
+
+    # run 1's input: a and b (thai_news(21), whose page text is the article with its title: a near-duplicate)
+    warc = chain[1][1].parents[1] / "in1" / "x.warc.gz"
+    accounting, output = run_job(tmp_path, warc, dedup=DedupConfig(against=[str(tmp_path / "idx")]))
+    assert accounting["languages"]["tha_Thai"]["kept"] == 1
+    assert list(_dedup_table(output).values()) == [
+        (
+            "near_duplicate_of_earlier",
+            "news.jsonl:0",
+            str(tmp_path / "idx"),
+        )
+    ]
+    # an index only grows alike: the same folder with another seed is refused
+    code, _, err = run_cli(
+        capsys, "index", str(corpus), "--language", "tha_Thai", "--to", str(tmp_path / "idx"), "--seed", "2"
+    )
+    assert code == 1 and "seed 1 (this run: 2)" in err
+
+
+def test_global_dedup_of_finished_runs_keeps_what_one_run_over_their_inputs_keeps(chain, tmp_path, capsys):
+    root = chain[1][1].parents[1]
+    (_, out1), (_, chained) = chain[1], chain[2]
+    _, alone = run_job(tmp_path / "two", root / "in2" / "x.warc.gz")  # run 2's input, not deduplicated against run 1
+    both = tmp_path / "both"
+    both.mkdir()
+    for n in (1, 2):
+        (both / f"in{n}.warc.gz").write_bytes((root / f"in{n}" / "x.warc.gz").read_bytes())
+    _, one_run = run_job(tmp_path / "one", both)
+
+    code, out, _ = run_cli(capsys, "dedup", str(out1), str(alone), "--to", str(tmp_path / "global"))
+    assert code == 0
+    rows = lambda folder: {r["id"]: r for r in pq.read_table(folder / "tha_Thai").to_pylist()}  # noqa: E731
+    merged, single = rows(tmp_path / "global"), rows(one_run)
+    assert set(merged) == set(single) and len(merged) == 3  # a, b and c: a's copy and edited copy go
+    assert {i: r["cluster_size"] for i, r in merged.items()} == {i: r["cluster_size"] for i, r in single.items()}
+    assert "tha_Thai: 4 documents in the runs, 3 kept;" in out  # run 2 had kept one of a's copy and edited copy
+
+    code, _, err = run_cli(capsys, "dedup", str(out1), str(chained), "--to", str(tmp_path / "refused"))
+    assert code == 1 and "ran --dedup-against other runs" in err
