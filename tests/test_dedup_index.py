@@ -316,3 +316,12 @@ def test_global_dedup_of_finished_runs_keeps_what_one_run_over_their_inputs_keep
 
     code, _, err = run_cli(capsys, "dedup", str(out1), str(chained), "--to", str(tmp_path / "refused"))
     assert code == 1 and "ran --dedup-against other runs" in err
+
+
+def test_the_audit_funnel_books_duplicates_of_earlier_runs_under_dedup(chain):
+    from monsoon.audit.funnel import DEDUP, language_funnel, losses
+
+    accounting = chain[2][0]["languages"]["tha_Thai"]
+    assert losses(accounting) == {DEDUP: (2, sum(accounting["dropped_tokens"].values()))}
+    dedup_step = next(step for step in language_funnel("tha_Thai", accounting) if step.stage == DEDUP)
+    assert (dedup_step.lost_docs, dedup_step.docs) == (2, 1)
