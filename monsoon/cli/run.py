@@ -27,13 +27,15 @@ Re-running the same job resumes, with either engine: finished tasks are skipped 
 The job is its input files and every setting that changes the output (config values but workers, the language
 files' contents, LID model and tokenizer names; OUTPUT/_work/job.json): a run of another job in OUTPUT is
 refused, naming what changed, unless --restart is given, which removes the earlier run's files and starts over.
-A run that reads or keeps no document exits with status 1.
+A run that reads or keeps no document exits with status 1 (a run whose every document duplicates one of
+--dedup-against's says so).
 With --engine spark: one Spark task per input file, then one per extract task for the write; `tasks` and
 `workers` do not apply; Spark retries failed tasks.
 
 examples:
   monsoon run configs/sample.yaml --output out/sample --workers 2
   monsoon run configs/sample.yaml --output out/sample-spark --engine spark --master 'local[2]'
+  monsoon run next-crawl.yaml --dedup-against out/crawl-1 out/crawl-2 indexes/fineweb2   (see monsoon index)
   monsoon run my.yaml --input s3://commoncrawl/crawl-data/CC-MAIN-2024-22/warc.paths.gz \
       --input-prefix s3://commoncrawl/ --limit 2 --output s3://bucket/corpus
   spark-submit ... jobs/spark_run.py CONFIG --input s3a://... --output s3a://...   (see README)

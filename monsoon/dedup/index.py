@@ -68,6 +68,8 @@ def index_root(path: str) -> str:
     """The index folder of a --dedup-against DIR: DIR/_index for a run's output, else DIR itself."""
     folder = get_datafolder(path)
     if folder.exists(INDEX_DIR):
+        if folder.exists("_work/job.json") and not folder.exists("accounting.json"):  # its index may lack parts
+            raise FileNotFoundError(f"--dedup-against {path}: that run has not finished (no accounting.json)")
         return f"{path.rstrip('/')}/{INDEX_DIR}"
     if folder.exists("") and folder.glob(f"*/{META_FILE}"):
         return path.rstrip("/")
