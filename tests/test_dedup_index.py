@@ -113,6 +113,12 @@ def test_an_index_of_other_signatures_or_no_index_is_refused(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="neither a monsoon run's output"):
         earlier_parts([str(tmp_path / "empty")], "tha_Thai", seed=1)
+    unfinished = tmp_path / "unfinished"
+    _write_index(unfinished / "_index", "tha_Thai", {})
+    (unfinished / "_work").mkdir()
+    (unfinished / "_work" / "job.json").write_text("{}")
+    with pytest.raises(FileNotFoundError, match="that run has not finished"):
+        earlier_parts([str(unfinished)], "tha_Thai", seed=1)
 
 
 def _edited(text: str) -> str:
