@@ -322,6 +322,8 @@ def test_global_dedup_of_finished_runs_keeps_what_one_run_over_their_inputs_keep
 
     code, _, err = run_cli(capsys, "dedup", str(out1), str(chained), "--to", str(tmp_path / "refused"))
     assert code == 1 and "ran --dedup-against other runs" in err
+    code, _, err = run_cli(capsys, "dedup", str(out1), str(alone), "--to", str(tmp_path / "global"))
+    assert code == 1 and "is not empty" in err
 
 
 def test_the_audit_funnel_books_duplicates_of_earlier_runs_under_dedup(chain):

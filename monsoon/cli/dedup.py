@@ -23,7 +23,7 @@ def cmd_dedup(args: argparse.Namespace) -> int:
 
     try:
         summary = dedup_runs(args.runs, args.to)
-    except (FileNotFoundError, IncompatibleIndex) as error:
+    except (FileNotFoundError, FileExistsError, IncompatibleIndex) as error:
         print(f"monsoon dedup: {error}", file=sys.stderr)
         return 1
     for language, counts in summary.items():
@@ -44,5 +44,5 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     dedup.add_argument("runs", nargs="+", metavar="RUN_DIR", help="output folders of finished runs")
-    dedup.add_argument("--to", required=True, metavar="DIR", help="output folder of the deduplicated corpus")
+    dedup.add_argument("--to", required=True, metavar="DIR", help="a new (or empty) folder for the deduplicated corpus")
     dedup.set_defaults(handler=cmd_dedup)

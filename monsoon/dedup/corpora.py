@@ -141,6 +141,9 @@ def dedup_runs(runs: list[str], to: str) -> dict[str, dict[str, int]]:
     of their indexes keeps (`to/<language>/<n>.parquet`, cluster_size over the union), and the documents it drops
     (`to/_dedup/<language>/00000.parquet`, duplicate_run naming the run of duplicate_of). Returns per language
     {"documents": in the runs' corpora, "kept": n, reason: n}."""
+    out = get_datafolder(to)
+    if out.exists("") and out.list_files():
+        raise FileExistsError(f"{to} is not empty: give monsoon dedup a new folder")
     jobs = {run: _job(run) for run in runs}
     chained = [run for run, job in jobs.items() if job.get("dedup.against")]
     if chained:
@@ -153,7 +156,6 @@ def dedup_runs(runs: list[str], to: str) -> dict[str, dict[str, int]]:
         raise IncompatibleIndex(f"the runs' dedup.seed differ ({sorted(seeds)}): their band hashes cannot match")
     seed = seeds.pop()
     languages = sorted({code for job in jobs.values() for code in job.get("languages", [])})
-    out = get_datafolder(to)
     summary = {}
     for language in languages:
         parts = earlier_parts(

@@ -123,6 +123,8 @@ def earlier_matches(
 ) -> tuple[dict[int, Earlier], dict[tuple[int, int], Earlier]]:
     """The smallest earlier (id, DIR) for each of this run's text hashes and (band, hash) buckets that an index
     part holds too; read batch by batch, so memory holds this run's keys and the matches, not the index."""
+    if not parts:  # the usual run, against nothing: no key sets to build
+        return {}, {}
     hashes = _sorted_keys(text_hashes)
     buckets = set(buckets)
     band_values = _sorted_keys(value for _, value in buckets)

@@ -139,7 +139,7 @@ class MinhashClusters(PipelineStep):
                         ranks_of.setdefault(doc_id, set()).add(rank_of_file(path))
                     docs += zip(table["id"], table["text_hash"], table["minhash_bands"], strict=True)
                 parts = earlier_parts(self.against, language, self.seed)
-                buckets = {key for _, _, bands in docs for key in enumerate(bands)}
+                buckets = (key for _, _, bands in docs for key in enumerate(bands))
                 exact, near = earlier_matches(parts, (text_hash for _, text_hash, _ in docs), buckets)
                 found = decide(docs, exact, near)
             self.stat_update("clustered_docs", value=len(found))
