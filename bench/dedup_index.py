@@ -56,7 +56,7 @@ def build_index(folder: Path, language: str, rows: int, bands: int, seed: int = 
             [_ids(rng, n), ["commoncrawl"] * n, ["CC-MAIN-2024-10"] * n, _hashes(rng, n), bands_array],
             schema=INDEX_SCHEMA,
         )
-        pq.write_table(table, parts / f"{number:05d}.parquet")
+        pq.write_table(table, parts / f"{number:05d}.parquet", row_group_size=1000)  # as datatrove writes a run's
     return folder
 
 
@@ -66,15 +66,13 @@ def make_input(index: Path, language: str, docs: int, bands: int, seed: int = 1)
     first_part = pq.read_table(index / INDEX_DIR / language / "00000.parquet", columns=["text_hash", "minhash_bands"])
     ids, hashes, signatures = _ids(rng, docs), _hashes(rng, docs), _hashes(rng, (docs, bands))
     copies, shared = int(docs * 0.02), int(docs * 0.05)
-    picked = rng.choice(first_part.num_rows, copies + shared, replace=False)
-    earlier_hashes = first_part.column("text_hash").to_numpy()
-    earlier_bands = first_part.column("minhash_bands").to_pylist()
+    picked = first_part.take(rng.choice(first_part.num_rows, copies + shared, replace=False)).to_pylist()
     for i, row in enumerate(picked):
         if i < copies:
-            hashes[i] = earlier_hashes[row]
+            hashes[i] = row["text_hash"]
         else:
             band = int(rng.integers(bands))
-            signatures[i, band] = earlier_bands[row][band]
+            signatures[i, band] = row["minhash_bands"][band]
     return [(ids[i], int(hashes[i]), signatures[i].tolist()) for i in range(docs)], copies, shared
 
 

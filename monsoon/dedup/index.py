@@ -38,7 +38,7 @@ INDEX_SCHEMA = pa.schema(
         ("minhash_bands", pa.list_(pa.int64())),
     ]
 )
-_BATCH_ROWS = 65_536
+_BATCH_ROWS = 8_192  # a batch's temporaries (its bands, searched) stay ~10 MB
 
 Earlier = tuple[str, str]  # (id of the earlier document, the DIR of --dedup-against it was found in)
 
