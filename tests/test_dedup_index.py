@@ -333,3 +333,17 @@ def test_the_audit_funnel_books_duplicates_of_earlier_runs_under_dedup(chain):
     assert losses(accounting) == {DEDUP: (2, sum(accounting["dropped_tokens"].values()))}
     dedup_step = next(step for step in language_funnel("tha_Thai", accounting) if step.stage == DEDUP)
     assert (dedup_step.lost_docs, dedup_step.docs) == (2, 1)
+
+
+def test_dedup_against_paths_are_relative_to_the_config_and_the_command_line_replaces_them(tmp_path, monkeypatch):
+    from monsoon.config import load_run_config
+    from monsoon.pipelines.layout import job_fingerprint
+
+    (tmp_path / "configs").mkdir()
+    config_file = tmp_path / "configs" / "run.yaml"
+    config_file.write_text("input: in\noutput: out\ndedup:\n  against: [../runs/one, s3://bucket/runs/two]\n")
+    config = load_run_config(config_file)
+    assert config.dedup.against == [str(tmp_path / "runs" / "one"), "s3://bucket/runs/two"]
+    assert job_fingerprint(config, [], "local", 1)["dedup.against"] == config.dedup.against  # part of the job
+    monkeypatch.chdir(tmp_path)
+    assert load_run_config(config_file, dedup_against=["elsewhere"]).dedup.against == [str(tmp_path / "elsewhere")]
