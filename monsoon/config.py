@@ -60,6 +60,9 @@ class DedupConfig:
 
     enabled: bool = True
     seed: int = 1
+    # earlier runs' outputs or index folders (dedup/index.py): a document they hold a copy or near-duplicate of is
+    # dropped (exact_duplicate, near_duplicate_of_earlier); local paths or URIs, relative to the config file
+    against: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -142,9 +145,10 @@ def _resolve(path: str, base: Path) -> str:
 _PATH_KEYS = ("input", "output", "input_prefix")
 
 
-def load_run_config(path: str | Path, **overrides: Any) -> RunConfig:
-    """Load a run config; non-None overrides (e.g. from the command line) replace top-level keys. Relative
-    paths are relative to the config file, or to the working directory when they come as overrides."""
+def load_run_config(path: str | Path, dedup_against: list[str] | None = None, **overrides: Any) -> RunConfig:
+    """Load a run config; non-None overrides (e.g. from the command line) replace top-level keys, `dedup_against`
+    replaces `dedup.against`. Relative paths are relative to the config file, or to the working directory when
+    they come as overrides."""
     path = Path(path)
     data = read_yaml(path) or {}
     config = build(RunConfig, data, str(path))
@@ -155,6 +159,9 @@ def load_run_config(path: str | Path, **overrides: Any) -> RunConfig:
     if config.junk_blocklist:
         config.junk_blocklist = _resolve(config.junk_blocklist, path.parent)
     config.decontamination.benchmarks = [_resolve(b, path.parent) for b in config.decontamination.benchmarks]
+    config.dedup.against = [_resolve(run, path.parent) for run in config.dedup.against]
+    if dedup_against:
+        config.dedup.against = [_resolve(run, Path.cwd()) for run in dedup_against]
     for key, value in overrides.items():
         if value is not None:
             setattr(config, key, _resolve(value, Path.cwd()) if key in _PATH_KEYS else value)

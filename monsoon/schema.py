@@ -48,10 +48,16 @@ def _metadata_columns() -> list[tuple[str, pa.DataType]]:
 
 
 _BANDS = ("minhash_bands", pa.list_(pa.int64()))
+_TEXT_HASH = ("text_hash", pa.int64())  # dedup.signatures.text_hash: the exact-duplicate key
 
 
 def corpus_schema(tokenizer: str, with_bands: bool = False) -> pa.Schema:
-    fields = [("id", pa.string()), ("text", pa.string()), *_metadata_columns(), *([_BANDS] if with_bands else [])]
+    fields = [
+        ("id", pa.string()),
+        ("text", pa.string()),
+        *_metadata_columns(),
+        *([_TEXT_HASH, _BANDS] if with_bands else []),
+    ]
     return pa.schema(fields, metadata={SCHEMA_VERSION_KEY: SCHEMA_VERSION, TOKENIZER_KEY: tokenizer})
 
 

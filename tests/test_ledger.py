@@ -25,8 +25,9 @@ def _thai(doc_id: str) -> Document:
 
 
 def test_a_drop_is_booked_once_with_its_step(tmp_path):
-    write_cluster_file(str(tmp_path), "tha_Thai", 3, [("a", "a", 2), ("b", "a", 2)])
-    step = NearDuplicateFilter(str(tmp_path))
+    rows = [("a", "a", 2, None, None, None), ("b", "a", 2, "near_duplicate", "a", None)]
+    write_cluster_file(str(tmp_path / "clusters"), str(tmp_path / "table"), "tha_Thai", 3, rows)
+    step = NearDuplicateFilter(str(tmp_path / "clusters"))
     kept = [doc.id for doc in step([_thai("a"), _thai("b"), _thai("c")], rank=3)]
 
     assert kept == ["a", "c"]

@@ -22,19 +22,23 @@ output layout:
   OUTPUT/_dropped/<language>/<stage>-<rank>.parquet
                                      with --keep-dropped: every dropped document (id, reason, step, url, text,
                                      ...); language `und` before language identification
+  OUTPUT/_index/<language>/          the dedup index of every document that reached dedup (for --dedup-against)
+  OUTPUT/_dedup/<language>/          the documents dedup dropped: id, reason, duplicate_of, duplicate_run
   OUTPUT/_work/                      intermediate files and datatrove logs (logs/*/logs/task_*.log)
 
 Re-running the same job resumes, with either engine: finished tasks are skipped (datatrove completion markers).
 The job is its input files and every setting that changes the output (config values but workers, the language
 files' contents, LID model and tokenizer names; OUTPUT/_work/job.json): a run of another job in OUTPUT is
 refused, naming what changed, unless --restart is given, which removes the earlier run's files and starts over.
-A run that reads or keeps no document exits with status 1.
+A run that reads or keeps no document exits with status 1 (a run whose every document duplicates one of
+--dedup-against's says so).
 With --engine spark: one Spark task per input file, then one per extract task for the write; `tasks` and
 `workers` do not apply; Spark retries failed tasks.
 
 examples:
   monsoon run configs/sample.yaml --output out/sample --workers 2
   monsoon run configs/sample.yaml --output out/sample-spark --engine spark --master 'local[2]'
+  monsoon run next-crawl.yaml --dedup-against out/crawl-1 out/crawl-2 indexes/fineweb2   (see monsoon index)
   monsoon run my.yaml --input s3://commoncrawl/crawl-data/CC-MAIN-2024-22/warc.paths.gz \
       --input-prefix s3://commoncrawl/ --limit 2 --output s3://bucket/corpus
   spark-submit ... jobs/spark_run.py CONFIG --input s3a://... --output s3a://...   (see README)
@@ -85,6 +89,7 @@ def _quiet_stderr(layout) -> Iterator[object]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from monsoon.config import load_run_config
+    from monsoon.dedup.index import IncompatibleIndex
     from monsoon.pipelines.layout import JobChanged
     from monsoon.pipelines.local import build_executors, prepare, run_prepared
 
@@ -97,12 +102,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         "limit": args.limit,
         "keep_dropped": args.keep_dropped or None,
     }
-    config = load_run_config(args.config, **overrides)
+    config = load_run_config(args.config, dedup_against=args.dedup_against, **overrides)
     if args.engine == "spark":
         return run_on_spark(config, args.master, args.restart)
     try:
         layout = prepare(config, restart=args.restart)
-    except (JobChanged, FileNotFoundError) as error:
+    except (JobChanged, FileNotFoundError, IncompatibleIndex) as error:
         print(f"monsoon run: {error}", file=sys.stderr)
         return 1
     total_tasks = sum(executor.world_size for executor in build_executors(config, layout))
@@ -136,23 +141,33 @@ def _report(accounting: dict, elapsed: float, config) -> int:
         print(f"monsoon run: no document was read from {config.input}", file=sys.stderr)
         return 1
     if kept == 0:
+        earlier = _duplicates_of_earlier(accounting["total"]["dropped"]) if config.dedup.against else 0
+        why = f" ({earlier} of them duplicate documents of --dedup-against {' '.join(config.dedup.against)})"
         print(
-            f"monsoon run: none of the {read} documents read was kept: nothing written to {config.output}",
+            f"monsoon run: none of the {read} documents read was kept{why if earlier else ''}: nothing written to"
+            f" {config.output}",
             file=sys.stderr,
         )
         return 1
     return 0 if unaccounted(accounting["total"]) == 0 else 2
 
 
+def _duplicates_of_earlier(dropped: dict[str, int]) -> int:
+    """Documents dedup dropped as copies of earlier runs' (exact_duplicate counts within-run copies too, but a run
+    that kept nothing has no within-run original left: each copy's original was itself a duplicate of earlier)."""
+    return dropped.get("near_duplicate_of_earlier", 0) + dropped.get("exact_duplicate", 0)
+
+
 def run_on_spark(config, master: str | None, restart: bool = False) -> int:
     """Run the job on Spark (`master=None`: the one spark-submit set) and print the accounting; the exit code."""
+    from monsoon.dedup.index import IncompatibleIndex
     from monsoon.pipelines.layout import JobChanged
     from monsoon.pipelines.spark import run_spark
 
     started = time.monotonic()
     try:
         accounting = run_spark(config, master, restart=restart)
-    except (JobChanged, FileNotFoundError) as error:
+    except (JobChanged, FileNotFoundError, IncompatibleIndex) as error:
         print(f"monsoon run: {error}", file=sys.stderr)
         return 1
     return _report(accounting, time.monotonic() - started, config)
@@ -192,6 +207,14 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         "--keep-dropped",
         action="store_true",
         help="write every dropped document with its reason to OUTPUT/_dropped/<language>/; sets `keep_dropped`",
+    )
+    run.add_argument(
+        "--dedup-against",
+        nargs="+",
+        metavar="DIR",
+        help="earlier runs' outputs (their _index/) or index folders: documents they hold a copy or near-duplicate"
+        " of are dropped (exact_duplicate, near_duplicate_of_earlier; OUTPUT/_dedup/ names what each duplicates);"
+        " replaces `dedup.against`",
     )
     add_restart_option(run)
     add_engine_options(run, "the same steps in Spark tasks (under spark-submit, use jobs/spark_run.py)")

@@ -1,4 +1,5 @@
-"""Near-duplicate clusters on one machine: union-find over documents sharing any MinHash band."""
+"""Dedup on one machine: exact copies by text hash, near-duplicate clusters by union-find over documents sharing
+any MinHash band, and what the --dedup-against indexes already hold (dedup/index.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from datatrove.data import DocumentsPipeline
 from datatrove.io import DataFolderLike, get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
-from monsoon.stages.near_duplicates import write_cluster_file
+from monsoon.dedup.index import Earlier, earlier_matches, earlier_parts
+from monsoon.stages.near_duplicates import Decision, write_cluster_file
 from monsoon.stages.writer import rank_of_file
 
 
@@ -39,38 +41,112 @@ def clusters(docs: Iterable[tuple[str, list[int]]]) -> dict[str, tuple[str, int]
     return {doc_id: (min(group), len(group)) for group in members.values() if len(group) > 1 for doc_id in group}
 
 
+EXACT, NEAR, EARLIER = "exact_duplicate", "near_duplicate", "near_duplicate_of_earlier"  # drop reasons
+
+
+def decide(
+    docs: Iterable[tuple[str, int, list[int]]],
+    earlier_exact: dict[int, Earlier] | None = None,
+    earlier_bands: dict[tuple[int, int], Earlier] | None = None,
+) -> list[Decision]:
+    """The dedup decision of every document of (id, text_hash, bands) that is dropped or stands for others, in
+    this order of rules:
+
+    1. its text hash is an earlier document's (`earlier_exact`): exact_duplicate of the smallest such id;
+    2. another document of the run with its text hash has a smaller id: exact_duplicate of that one (exact dedup
+       first: only each text's smallest id is clustered);
+    3. its near-duplicate cluster shares a band with an earlier document (`earlier_bands`, keyed (band, hash)):
+       near_duplicate_of_earlier, of the smallest earlier id it shares a band with itself, else of the smallest
+       one its cluster does. The whole cluster goes, as it would in one run over both runs' inputs, where the
+       earlier document would have been clustered with all of it and only one document kept;
+    4. its cluster's smallest id is another's: near_duplicate of that one;
+    5. else kept; cluster_size counts the run's documents it stands for (its cluster's and their exact copies).
+    Both engines apply these rules (dedup/spark.py `decide`); the tests compare them."""
+    earlier_exact, earlier_bands = earlier_exact or {}, earlier_bands or {}
+    docs = list(docs)
+    bands_of = {doc_id: bands for doc_id, _, bands in docs}
+    copies: dict[int, list[str]] = {}
+    for doc_id, text_hash, _ in docs:
+        copies.setdefault(text_hash, []).append(doc_id)
+    first = {text_hash: min(ids) for text_hash, ids in copies.items()}  # the only copy that is clustered
+    found = clusters((doc_id, bands_of[doc_id]) for doc_id in sorted(first.values()))
+    own: dict[str, Earlier] = {}
+    for doc_id in first.values():
+        matches = [earlier_bands[key] for key in enumerate(bands_of[doc_id]) if key in earlier_bands]
+        if matches:
+            own[doc_id] = min(matches)
+    cluster_earlier: dict[str, Earlier] = {}
+    cluster_docs: dict[str, int] = {}
+    for text_hash, doc_id in first.items():
+        cluster_id = found.get(doc_id, (doc_id, 1))[0]
+        cluster_docs[cluster_id] = cluster_docs.get(cluster_id, 0) + len(copies[text_hash])
+        if doc_id in own and (cluster_id not in cluster_earlier or own[doc_id] < cluster_earlier[cluster_id]):
+            cluster_earlier[cluster_id] = own[doc_id]
+
+    rows: list[Decision] = []
+    for doc_id, text_hash, _ in docs:
+        representative = first[text_hash]
+        cluster_id = found.get(representative, (representative, 1))[0]
+        size = cluster_docs[cluster_id]
+        if text_hash in earlier_exact:
+            rows.append((doc_id, cluster_id, size, EXACT, *earlier_exact[text_hash]))
+        elif doc_id != representative:
+            rows.append((doc_id, cluster_id, size, EXACT, representative, None))
+        elif cluster_id in cluster_earlier:
+            rows.append((doc_id, cluster_id, size, EARLIER, *own.get(doc_id, cluster_earlier[cluster_id])))
+        elif cluster_id != doc_id:
+            rows.append((doc_id, cluster_id, size, NEAR, cluster_id, None))
+        elif size > 1:
+            rows.append((doc_id, cluster_id, size, None, None, None))
+    return rows
+
+
 class MinhashClusters(PipelineStep):
-    """Cross-document step: for each language given to this rank, read the (id, bands) of every kept document
-    from the intermediate parquet and write the cluster files of each documents rank that holds some
-    (stages/near_duplicates.py)."""
+    """Cross-document step: for each language given to this rank, read the (id, text_hash, bands) of every document
+    that reached dedup from the intermediate parquet, look its keys up in the --dedup-against indexes, and write
+    the decisions (`decide`) of each documents rank that holds some (stages/near_duplicates.py)."""
 
     name = "🫂 MinHash clusters"
 
-    def __init__(self, intermediate_dir: DataFolderLike, clusters_dir: DataFolderLike, languages: list[str]):
+    def __init__(
+        self,
+        intermediate_dir: DataFolderLike,
+        clusters_dir: DataFolderLike,
+        table_dir: DataFolderLike,
+        languages: list[str],
+        against: list[str],
+        seed: int,
+    ):
         super().__init__()
         self.intermediate_dir = intermediate_dir
         self.clusters_dir = clusters_dir
+        self.table_dir = table_dir
         self.languages = sorted(languages)
+        self.against = against
+        self.seed = seed
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         intermediate = get_datafolder(self.intermediate_dir)
         for language in self.languages[rank::world_size]:
             files = intermediate.list_files(glob_pattern=f"{language}/*.parquet")
             ranks_of: dict[str, set[int]] = {}  # document id -> the documents ranks whose files hold it
-            bands = []
+            docs = []
             with self.track_time():
                 for path in files:
                     with intermediate.open(path, "rb") as file:
-                        table = pq.read_table(file, columns=["id", "minhash_bands"]).to_pydict()
+                        table = pq.read_table(file, columns=["id", "text_hash", "minhash_bands"]).to_pydict()
                     for doc_id in table["id"]:
                         ranks_of.setdefault(doc_id, set()).add(rank_of_file(path))
-                    bands += zip(table["id"], table["minhash_bands"], strict=True)
-                found = clusters(bands)
+                    docs += zip(table["id"], table["text_hash"], table["minhash_bands"], strict=True)
+                parts = earlier_parts(self.against, language, self.seed)
+                buckets = (key for _, _, bands in docs for key in enumerate(bands))
+                exact, near = earlier_matches(parts, (text_hash for _, text_hash, _ in docs), buckets)
+                found = decide(docs, exact, near)
             self.stat_update("clustered_docs", value=len(found))
-            by_rank: dict[int, list[tuple[str, str, int]]] = {rank_of_file(path): [] for path in files}
-            for doc_id, (representative, size) in found.items():
-                for documents_rank in ranks_of[doc_id]:
-                    by_rank[documents_rank].append((doc_id, representative, size))
+            by_rank: dict[int, list[Decision]] = {rank_of_file(path): [] for path in files}
+            for row in found:
+                for documents_rank in ranks_of[row[0]]:
+                    by_rank[documents_rank].append(row)
             for documents_rank, rows in sorted(by_rank.items()):
-                write_cluster_file(self.clusters_dir, language, documents_rank, rows)
+                write_cluster_file(self.clusters_dir, self.table_dir, language, documents_rank, rows)
         yield from ()

@@ -8,6 +8,7 @@ The band hashes are plain integers, so any engine can group documents by (band i
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from functools import cache
 
 import numpy as np
@@ -20,6 +21,21 @@ from monsoon.languages import Language
 SCHEME = "affine32"  # datasketch's default since 2.0, over 32-bit xxhash values; named so signatures stay
 # comparable across datasketch versions
 _WORD_CHAR = regex.compile(r"[\p{L}\p{M}\p{N}]")
+# the exact-duplicate key: NFKC (full-width and compatibility forms folded), case-folded, every run of white space
+# (Unicode's, line breaks included) one space, none at either end; hashed with 64-bit xxh3, halved into int64
+EXACT_SCHEME = "nfkc-casefold-space/xxh3_64"
+_SPACES = regex.compile(r"\s+")
+
+
+def normalised(text: str) -> str:
+    """The text as exact dedup compares it (EXACT_SCHEME): pages differing only in case, compatibility forms or
+    white space are the same page."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def text_hash(text: str) -> int:
+    """The normalised text's 63-bit hash (fits a signed int64 column)."""
+    return xxhash.xxh3_64_intdigest(normalised(text).encode()) >> 1
 
 
 def shingles(text: str, language: Language) -> set[bytes]:

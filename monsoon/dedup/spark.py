@@ -1,5 +1,5 @@
-"""Near-duplicate clusters in Spark: the local engine's clusters (dedup/local.py), computed without collecting
-signatures or edges anywhere.
+"""Dedup in Spark: the local engine's clusters and decisions (dedup/local.py), computed without collecting
+signatures, edges or index rows anywhere.
 
 1. every (language, band, hash) bucket links its documents to the bucket's smallest id (a star, not all pairs);
 2. connected components of those edges by alternating large-star and small-star (Kiveris et al., "Connected
@@ -85,3 +85,67 @@ def near_duplicate_clusters(documents: DataFrame) -> DataFrame:
     members = connected_components(bucket_edges(bands))
     sizes = members.groupBy("cluster_id").agg(F.count("*").alias("cluster_size"))
     return members.join(sizes, "cluster_id").select("id", "cluster_id", "cluster_size")
+
+
+def decide(documents: DataFrame, earlier: DataFrame) -> DataFrame:
+    """The local engine's decisions (dedup/local.py `decide`: its rules, in its order) in joins and aggregations:
+    (language, id, cluster_id, cluster_size, reason, duplicate_of, duplicate_run) for every document of
+    `documents` (language, id, text_hash, minhash_bands) that is dropped or stands for others; `earlier` holds the
+    --dedup-against indexes' rows (language, id, run, text_hash, minhash_bands)."""
+    copies = documents.groupBy("language", "text_hash").agg(F.min("id").alias("first"), F.count("*").alias("copies"))
+    docs = documents.join(copies, ["language", "text_hash"])
+    firsts = docs.where(F.col("id") == F.col("first"))
+    near = near_duplicate_clusters(firsts.select("language", "id", "minhash_bands")).select("id", "cluster_id")
+    earlier_row = F.struct("id", "run").alias("earlier")
+    own = (
+        firsts.select("language", "id", F.posexplode("minhash_bands").alias("band", "hash"))
+        .join(
+            earlier.select("language", earlier_row, F.posexplode("minhash_bands").alias("band", "hash")),
+            ["language", "band", "hash"],
+        )
+        .groupBy("id")
+        .agg(F.min("earlier").alias("own"))  # a struct's minimum: by id, then run, as local tuples
+    )
+    clustered = (
+        firsts.select("id", "copies")
+        .join(near, "id", "left")
+        .withColumn("cluster_id", F.coalesce("cluster_id", "id"))
+        .join(own, "id", "left")
+    )
+    per_cluster = clustered.groupBy("cluster_id").agg(
+        F.sum("copies").alias("cluster_size"), F.min("own").alias("cluster_earlier")
+    )
+    first_of = clustered.join(per_cluster, "cluster_id").select(
+        F.col("id").alias("first"), "cluster_id", "cluster_size", "cluster_earlier", "own"
+    )
+    exact_earlier = earlier.groupBy("language", "text_hash").agg(F.min(earlier_row).alias("exact_earlier"))
+    rows = (
+        docs.select("language", "id", "text_hash", "first")
+        .join(first_of, "first")
+        .join(exact_earlier, ["language", "text_hash"], "left")
+    )
+    earlier_of = F.coalesce("own", "cluster_earlier")
+    reason = (
+        F.when(F.col("exact_earlier").isNotNull(), F.lit("exact_duplicate"))
+        .when(F.col("id") != F.col("first"), F.lit("exact_duplicate"))
+        .when(F.col("cluster_earlier").isNotNull(), F.lit("near_duplicate_of_earlier"))
+        .when(F.col("cluster_id") != F.col("id"), F.lit("near_duplicate"))
+    )
+    duplicate_of = (
+        F.when(F.col("exact_earlier").isNotNull(), F.col("exact_earlier.id"))
+        .when(F.col("id") != F.col("first"), F.col("first"))
+        .when(F.col("cluster_earlier").isNotNull(), earlier_of.getField("id"))
+        .when(F.col("cluster_id") != F.col("id"), F.col("cluster_id"))
+    )
+    duplicate_run = F.when(F.col("exact_earlier").isNotNull(), F.col("exact_earlier.run")).when(
+        (F.col("id") == F.col("first")) & F.col("cluster_earlier").isNotNull(), earlier_of.getField("run")
+    )
+    return rows.select(
+        "language",
+        "id",
+        "cluster_id",
+        F.col("cluster_size").cast("long").alias("cluster_size"),
+        reason.alias("reason"),
+        duplicate_of.alias("duplicate_of"),
+        duplicate_run.alias("duplicate_run"),
+    ).where(F.col("reason").isNotNull() | (F.col("cluster_size") > 1))

@@ -7,6 +7,8 @@ local folder and a remote one behave the same in both engines:
     OUTPUT/<language>/<rank>.parquet                      the corpus
     OUTPUT/accounting.json                                read = kept + dropped + errored
     OUTPUT/_dropped/<language>/<stage>-<rank>.parquet     with keep_dropped: every dropped document and its reason
+    OUTPUT/_index/<language>/<rank>.parquet               the dedup index: later runs' --dedup-against (dedup/index.py)
+    OUTPUT/_dedup/<language>/<rank>.parquet               the documents dedup dropped: id, reason, duplicate_of, ...
     OUTPUT/_work/job.json                                 the job fingerprint (inputs and every output-changing setting)
     OUTPUT/_work/intermediate/<language>/<rank>.parquet   the documents stage's output, with MinHash bands
     OUTPUT/_work/clusters/<language>/<rank>.parquet       near-duplicate clusters of that rank's documents
@@ -73,6 +75,10 @@ class RunLayout:
     @property
     def clusters(self) -> str:
         return self.uri("_work", "clusters")
+
+    @property
+    def dedup_table(self) -> str:
+        return self.uri("_dedup")
 
     @property
     def logs(self) -> str:
@@ -195,7 +201,7 @@ def start_or_resume(layout: RunLayout, fingerprint: dict[str, Any], restart: boo
             " (the earlier run's files there are removed), or choose another --output."
         )
     languages = {*(earlier or {}).get("languages", []), *fingerprint["languages"]}
-    layout.remove("_work", "_dropped", "accounting.json", *sorted(languages))
+    layout.remove("_work", "_dropped", "_index", "_dedup", "accounting.json", *sorted(languages))
     with folder.open(job_file, "w") as file:
         file.write(json.dumps(fingerprint, indent=1, sort_keys=True) + "\n")
     return False

@@ -7,6 +7,7 @@ from datatrove.executor import LocalPipelineExecutor
 
 from monsoon.accounting import collect
 from monsoon.config import RunConfig
+from monsoon.dedup.index import check_against
 from monsoon.pipelines import plan
 from monsoon.pipelines.layout import RunLayout, input_files, job_fingerprint, start_or_resume
 from monsoon.processes import forked_children_die_with_parent
@@ -26,10 +27,12 @@ def build_executors(config: RunConfig, layout: RunLayout) -> list[LocalPipelineE
 
 
 def prepare(config: RunConfig, restart: bool = False) -> RunLayout:
-    """List the inputs and make the output folder ready for the job: the same job's earlier run resumes (its
-    finished ranks are skipped), another job's raises JobChanged unless `restart` (pipelines/layout.py)."""
+    """List the inputs, check the --dedup-against folders (dedup/index.py check_against) and make the output folder
+    ready for the job: the same job's earlier run resumes (its finished ranks are skipped), another job's raises
+    JobChanged unless `restart` (pipelines/layout.py)."""
     layout = RunLayout.of(config)
     _, inputs = input_files(config)
+    check_against(config.dedup.against, config.output, config.languages, config.dedup.seed, config.dedup.enabled)
     start_or_resume(layout, job_fingerprint(config, inputs, "local", config.tasks), restart)
     return layout
 

@@ -6,10 +6,13 @@ pipelines/spark.py).
 
 1. documents (`tasks` ranks locally, one per input file on Spark): WARC -> document_steps -> intermediate parquet
    `_work/intermediate/<language>/<rank>.parquet`, with MinHash bands;
-2. clusters  near-duplicate clusters of the documents sharing a band, written per documents rank
-   (`_work/clusters/<language>/<rank>.parquet`): the only engine-specific stage (union-find locally, Spark SQL);
-3. write     (as many ranks as the documents stage): rank r reads the intermediate files of documents rank r, drops
-   the near-duplicates its cluster files name and writes `<output>/<language>/<r>.parquet`.
+2. clusters  exact copies (text hash), near-duplicate clusters of the documents sharing a band, and the
+   documents the --dedup-against indexes hold: the dedup decisions, written per documents rank
+   (`_work/clusters/<language>/<rank>.parquet`, the dropped ones also `_dedup/<language>/<rank>.parquet`): the only
+   engine-specific stage (union-find locally, Spark SQL);
+3. write     (as many ranks as the documents stage): rank r reads the intermediate files of documents rank r, adds
+   them to the run's dedup index (`_index/<language>/<r>.parquet`), drops the duplicates its cluster files name and
+   writes `<output>/<language>/<r>.parquet`.
 
 With `keep_dropped`, stages 1 and 3 also write the documents their steps drop to
 `<output>/_dropped/<language>/<stage>-<r>.parquet` (stages/dropped.py).
@@ -29,6 +32,7 @@ from monsoon.config import RunConfig
 from monsoon.pipelines.inputs import input_folder
 from monsoon.pipelines.layout import RunLayout
 from monsoon.stages.decontamination import Decontamination
+from monsoon.stages.dedup_index import DedupIndexWriter
 from monsoon.stages.dropped import DroppedWriter
 from monsoon.stages.extract import Extract
 from monsoon.stages.footer import FooterTrim
@@ -127,14 +131,19 @@ def clusters_stage(config: RunConfig, layout: RunLayout, root: str) -> list[Pipe
     """Stage 2's steps on one machine (one rank per language), writing the cluster files under `root`."""
     from monsoon.dedup.local import MinhashClusters
 
-    return [MinhashClusters(layout.intermediate, RunLayout(root).clusters, config.languages)]
+    dedup, folders = config.dedup, RunLayout(root)
+    return [
+        MinhashClusters(
+            layout.intermediate, folders.clusters, folders.dedup_table, config.languages, dedup.against, dedup.seed
+        )
+    ]
 
 
 def write_stage(config: RunConfig, layout: RunLayout, root: str) -> list[PipelineStep]:
     """Stage 3's steps, writing the corpus files (and the dropped documents) under `root`."""
     steps: list[PipelineStep] = [intermediate_reader(layout.intermediate)]
-    if config.dedup.enabled:
-        steps.append(NearDuplicateFilter(layout.clusters))
+    if config.dedup.enabled:  # every document that reached dedup goes into the run's index, then duplicates go
+        steps += [DedupIndexWriter(root, config.dedup.seed), NearDuplicateFilter(layout.clusters)]
     steps.append(CorpusWriter(root, tokenizer=config.tokenizer, final=True))
     return kept_dropped(config, steps, root, WRITE)
 

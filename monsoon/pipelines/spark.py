@@ -1,8 +1,9 @@
 """The Spark engine: the plan's stages (pipelines/plan.py) with one Spark task per rank, clusters in Spark SQL.
 
 1. documents one task per input file: plan.documents_stage, built inside the task;
-2. clusters  connected components of the documents sharing a MinHash band (dedup/spark.py), in Spark, written as
-             the same per-rank cluster files the local engine's clustering writes;
+2. clusters  exact copies, connected components of the documents sharing a MinHash band and the matches in the
+             --dedup-against indexes (dedup/spark.py `decide`), in Spark joins, written as the same per-rank
+             cluster files the local engine's clustering writes;
 3. write     one task per documents rank: plan.write_stage.
 
 Each rank runs through datatrove's own per-rank protocol (`PipelineExecutor._run_for_rank`: task log, stats file,
@@ -18,7 +19,7 @@ clusters, once computed); another job is refused unless restarted.
 from __future__ import annotations
 
 import sys
-from functools import partial
+from functools import partial, reduce
 
 from datatrove.executor.base import DistributedEnvVars, PipelineExecutor
 from datatrove.io import get_datafolder
@@ -26,6 +27,7 @@ from datatrove.pipeline.base import PipelineStep
 
 from monsoon.accounting import collect
 from monsoon.config import RunConfig
+from monsoon.dedup.index import check_against, earlier_parts
 from monsoon.pipelines import plan
 from monsoon.pipelines.layout import RunLayout, input_files, job_fingerprint, join, start_or_resume
 from monsoon.stages.near_duplicates import write_cluster_file
@@ -104,16 +106,38 @@ def _run_stage(context, config: RunConfig, layout: RunLayout, stage: plan.Stage,
         context.parallelize(ranks, len(ranks)).foreach(partial(_run_rank, config, stage, world_size))
 
 
-def _write_clusters(clusters: str, item) -> None:
+def _write_clusters(clusters: str, table: str, item) -> None:
     (language, rank), rows = item
-    write_cluster_file(clusters, language, rank, rows)
+    write_cluster_file(clusters, table, language, rank, rows)
 
 
-def _cluster(spark, layout: RunLayout) -> None:
-    """The near-duplicate clusters of every intermediate file, written per language and documents rank."""
+_INDEX_ROWS = "language string, id string, run string, text_hash bigint, minhash_bands array<bigint>"
+
+
+def _earlier(spark, config: RunConfig):
+    """The rows of every --dedup-against index part of the run's languages (each folder's settings checked), with
+    the DIR they come from: read by the executors, joined, never collected."""
     from pyspark.sql import functions as F
 
-    from monsoon.dedup.spark import near_duplicate_clusters
+    frames = [spark.createDataFrame([], _INDEX_ROWS)]
+    for language in config.languages:
+        by_run: dict[str, list[str]] = {}
+        for run, uri in earlier_parts(config.dedup.against, language, config.dedup.seed):
+            by_run.setdefault(run, []).append(uri)
+        frames += [
+            spark.read.parquet(*uris).select(
+                F.lit(language).alias("language"), "id", F.lit(run).alias("run"), "text_hash", "minhash_bands"
+            )
+            for run, uris in by_run.items()
+        ]
+    return reduce(lambda a, b: a.unionByName(b), frames)
+
+
+def _cluster(spark, config: RunConfig, layout: RunLayout) -> None:
+    """The dedup decisions of every intermediate file, written per language and documents rank."""
+    from pyspark.sql import functions as F
+
+    from monsoon.dedup.spark import decide
 
     files = get_datafolder(layout.intermediate).list_files(glob_pattern="*/*.parquet")
     documents = (
@@ -121,26 +145,30 @@ def _cluster(spark, layout: RunLayout) -> None:
         .select(
             "language",
             "id",
+            "text_hash",
             "minhash_bands",
             F.regexp_extract(F.input_file_name(), _RANK_OF_FILE, 1).cast("int").alias("rank"),
         )
         .cache()
     )
-    clusters = near_duplicate_clusters(documents)
-    rows = clusters.join(documents.select("id", "language", "rank"), "id")
-    layout.remove("_work/clusters")
+    decisions = decide(documents.drop("rank"), _earlier(spark, config))
+    rows = decisions.join(documents.select("language", "id", "rank"), ["language", "id"])
+    layout.remove("_work/clusters", "_dedup")
     rows.rdd.map(
-        lambda row: ((row.language, row.rank), (row.id, row.cluster_id, row.cluster_size))
-    ).groupByKey().foreach(partial(_write_clusters, layout.clusters))
+        lambda row: (
+            (row.language, row.rank),
+            (row.id, row.cluster_id, row.cluster_size, row.reason, row.duplicate_of, row.duplicate_run),
+        )
+    ).groupByKey().foreach(partial(_write_clusters, layout.clusters, layout.dedup_table))
     documents.unpersist()
 
 
-def _cluster_once(spark, layout: RunLayout) -> None:
+def _cluster_once(spark, config: RunConfig, layout: RunLayout) -> None:
     """The clusters stage, unless an earlier run of the job finished it."""
     logs = get_datafolder(layout.stage_logs(plan.CLUSTERS))
     if not logs.exists(_CLUSTERS_DONE):
         spark.sparkContext.setJobDescription("monsoon near-duplicate clusters")
-        _cluster(spark, layout)
+        _cluster(spark, config, layout)
         logs.open(_CLUSTERS_DONE, "w").close()
 
 
@@ -152,6 +180,7 @@ def run_spark(config: RunConfig, master: str | None = None, restart: bool = Fals
     layout = RunLayout.of(config)
     _, inputs = input_files(config)
     ranks = len(inputs)  # one documents rank per input file
+    check_against(config.dedup.against, config.output, config.languages, config.dedup.seed, config.dedup.enabled)
     start_or_resume(layout, job_fingerprint(config, inputs, "spark", ranks), restart)
     spark = spark_session("monsoon run", master)
     context = spark.sparkContext
@@ -162,7 +191,7 @@ def run_spark(config: RunConfig, master: str | None = None, restart: bool = Fals
     if layout.has_files(layout.intermediate):  # else nothing was kept
         for stage in after_documents:
             if stage.name == plan.CLUSTERS:  # the one engine-specific stage
-                _cluster_once(spark, layout)
+                _cluster_once(spark, config, layout)
             else:
                 _run_stage(context, config, layout, stage, ranks)
 

@@ -1,5 +1,6 @@
-"""Attach MinHash band hashes (metadata["minhash_bands"]) for the cross-document dedup that follows, with the
-shingles, bands and rows of the document's language."""
+"""Attach the exact-duplicate key (metadata["text_hash"], of the normalised text) and MinHash band hashes
+(metadata["minhash_bands"]) for the cross-document dedup that follows, with the shingles, bands and rows of the
+document's language."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from monsoon.accounting import count_errored
-from monsoon.dedup.signatures import band_hashes, shingles
+from monsoon.dedup.signatures import band_hashes, shingles, text_hash
 from monsoon.languages import get_language
 
 
@@ -23,6 +24,7 @@ class MinhashSignature(PipelineStep):
             with self.track_time():
                 try:
                     language = get_language(doc.metadata["language"])
+                    doc.metadata["text_hash"] = text_hash(doc.text)
                     items = shingles(doc.text, language)
                     doc.metadata["minhash_bands"] = band_hashes(
                         items, language.dedup.bands, language.dedup.rows, self.seed

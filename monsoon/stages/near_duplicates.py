@@ -1,9 +1,11 @@
-"""Drop every member of a near-duplicate cluster but its representative; the representative records the
-cluster size (metadata["cluster_size"]) for later up-sampling.
+"""Drop the exact and near duplicates the dedup decisions name (monsoon/dedup/local.py `decide`, or the Spark
+engine's same rule); a kept document records its cluster size (metadata["cluster_size"]: the documents of this run
+it stands for) for later up-sampling, a dropped one the id it duplicates (metadata["duplicate_of"]).
 
-The clusters come from the run's cluster files, one per language and documents rank (`<language>/<rank>.parquet`:
-id, cluster_id, cluster_size of that rank's clustered documents), which both engines' clusterings write; write
-rank r reads the files of documents rank r, for this run only (nothing is cached across runs or ranks).
+The decisions come from the run's cluster files, one per language and documents rank (`<language>/<rank>.parquet`:
+DECISION_SCHEMA, a row for each of that rank's documents that is dropped or stands for others), which both
+engines' clusterings write; write rank r reads the files of documents rank r, for this run only (nothing is cached
+across runs or ranks). The same dropped rows are the run's dedup table, `OUTPUT/_dedup/<language>/<rank>.parquet`.
 """
 
 from __future__ import annotations
@@ -17,30 +19,49 @@ from datatrove.io import DataFolderLike, get_datafolder
 
 from monsoon.accounting import LedgerFilter, count_dropped
 
-CLUSTER_SCHEMA = pa.schema([("id", pa.string()), ("cluster_id", pa.string()), ("cluster_size", pa.int64())])
+# duplicate_run: the --dedup-against DIR whose index holds duplicate_of; null when it is a document of this run
+DECISION_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("cluster_id", pa.string()),
+        ("cluster_size", pa.int64()),
+        ("reason", pa.string()),  # null: kept
+        ("duplicate_of", pa.string()),
+        ("duplicate_run", pa.string()),
+    ]
+)
+Decision = tuple[str, str, int, str | None, str | None, str | None]  # a DECISION_SCHEMA row
 
 
 def cluster_file(language: str, rank: int) -> str:
     return f"{language}/{rank:05d}.parquet"
 
 
-def write_cluster_file(folder: DataFolderLike, language: str, rank: int, rows: Iterable[tuple[str, str, int]]) -> None:
-    """(id, cluster_id, cluster_size) rows of one language's documents of one documents rank, sorted by id."""
-    rows = sorted(rows)
-    table = pa.table(list(zip(*rows, strict=True)) if rows else [[], [], []], schema=CLUSTER_SCHEMA)
-    with get_datafolder(folder).open(cluster_file(language, rank), "wb") as file:
+def _write(folder: DataFolderLike, path: str, rows: list[Decision]) -> None:
+    table = pa.table(list(zip(*rows, strict=True)) if rows else [[]] * 6, schema=DECISION_SCHEMA)
+    with get_datafolder(folder).open(path, "wb") as file:
         pq.write_table(table, file)
 
 
-def read_cluster_file(folder: DataFolderLike, language: str, rank: int) -> dict[str, tuple[str, int]]:
-    """id -> (cluster representative, cluster size); empty when the rank has no clustered document."""
+def write_cluster_file(
+    folder: DataFolderLike, table_folder: DataFolderLike, language: str, rank: int, rows: Iterable[Decision]
+) -> None:
+    """The decisions of one language's documents of one documents rank, sorted by id, into `folder`; the dropped
+    ones also into `table_folder` (the run's dedup table)."""
+    rows = sorted(rows)
+    _write(folder, cluster_file(language, rank), rows)
+    _write(table_folder, cluster_file(language, rank), [row for row in rows if row[3] is not None])
+
+
+def read_cluster_file(folder: DataFolderLike, language: str, rank: int) -> dict[str, Decision]:
+    """id -> decision; empty when the rank has no document dropped or standing for others."""
     folder = get_datafolder(folder)
     path = cluster_file(language, rank)
     if not folder.exists(path):
         return {}
     with folder.open(path, "rb") as file:
         table = pq.read_table(file).to_pydict()
-    return {i: (c, s) for i, c, s in zip(table["id"], table["cluster_id"], table["cluster_size"], strict=True)}
+    return {row[0]: row for row in zip(*(table[name] for name in DECISION_SCHEMA.names), strict=True)}
 
 
 class NearDuplicateFilter(LedgerFilter):
@@ -50,7 +71,7 @@ class NearDuplicateFilter(LedgerFilter):
         super().__init__()
         self.clusters_folder = clusters_folder
         self._rank = 0
-        self._clusters: dict[str, dict[str, tuple[str, int]]] = {}
+        self._clusters: dict[str, dict[str, Decision]] = {}
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         self._rank, self._clusters = rank, {}
@@ -60,9 +81,12 @@ class NearDuplicateFilter(LedgerFilter):
         language = doc.metadata["language"]
         if language not in self._clusters:
             self._clusters[language] = read_cluster_file(self.clusters_folder, language, self._rank)
-        cluster_id, size = self._clusters[language].get(doc.id, (doc.id, 1))
-        if cluster_id != doc.id:
-            count_dropped(self, doc, "near_duplicate")
-            return False, "near_duplicate"
+        _, _, size, reason, duplicate_of, _ = self._clusters[language].get(
+            doc.id, (doc.id, doc.id, 1, None, None, None)
+        )
+        if reason is not None:
+            doc.metadata["duplicate_of"] = duplicate_of
+            count_dropped(self, doc, reason)
+            return False, reason
         doc.metadata["cluster_size"] = size
         return True

@@ -1,0 +1,41 @@
+"""Write the run's part of the persistent dedup index (monsoon/dedup/index.py): every document that reached dedup,
+before the duplicate filter, as `_index/<language>/<rank>.parquet` (id, source, dump, text_hash, minhash_bands)
+under the step's output folder, and each language's signature settings beside its parts. Documents pass on
+unchanged."""
+
+from __future__ import annotations
+
+import json
+
+from datatrove.data import Document
+from datatrove.pipeline.writers.parquet import ParquetWriter
+
+from monsoon.dedup.index import INDEX_DIR, INDEX_SCHEMA, META_FILE, signature_settings
+
+
+def _index_row(self, doc: Document) -> dict:
+    return {"id": doc.id, **{name: doc.metadata.get(name) for name in INDEX_SCHEMA.names if name != "id"}}
+
+
+class DedupIndexWriter(ParquetWriter):
+    name = "🗂️ Dedup index"
+
+    def __init__(self, output_folder: str, seed: int):
+        super().__init__(
+            output_folder,
+            output_filename=f"{INDEX_DIR}/${{language}}/${{rank}}.parquet",
+            adapter=_index_row,
+            schema=INDEX_SCHEMA,
+            max_file_size=-1,
+            use_content_defined_chunking=False,
+        )
+        self.seed = seed
+        self._described: set[str] = set()
+
+    def write(self, document: Document, rank: int = 0, **kwargs) -> None:
+        language = document.metadata["language"]
+        if language not in self._described:  # every rank writes the same settings: the last one stays
+            with self.output_folder.open(f"{INDEX_DIR}/{language}/{META_FILE}", "w") as file:
+                file.write(json.dumps(signature_settings(language, self.seed), indent=1, sort_keys=True) + "\n")
+            self._described.add(language)
+        super().write(document, rank, **kwargs)
