@@ -1,19 +1,24 @@
 """Benchmark: monsoon's local pipeline against datatrove running FineWeb-2's filtering exactly as published, on the
-same multi-language WARC set, in one command (`python bench/run.py`).
+same crawl-like WARC, in one command (`python bench/run.py`).
 
-The input mixes the bundled sample with the third-party WARCs of ../shared/data/warc_samples (when present),
-repeating non-target pages so that the SEA + Japanese target languages are a minority, as in a real crawl, and
-repeats the whole `--scale` times (each copy with its own URLs and record ids).
+The input is built from every distinct real page available (../shared/data: realweb_sea/dev, the dev extraction
+sets, the readable responses of warc_samples) plus the bundled sample's target-language pages: each non-target
+page appears `--other-copies` (3) x `--scale` times, and target-language pages make up `--target-share` (10%) of
+the whole, cycling through the distinct target pages in a fixed shuffled order. Every copy has its own URL and
+record id. The input's composition (distinct pages, languages, sources, HTML sizes) is printed first.
 Each pipeline runs in its own process with one task and one worker, so docs/s is per core and peak RSS is
-that pipeline's own. Printed: docs/s per core, peak RSS, per-stage time shares, the share of the reference's
-kept target-language documents that monsoon also keeps (before cross-document dedup, which the reference does
-not do), micro-benchmarks, and last `speedup_vs_datatrove=<ratio>`.
+that pipeline's own. Printed: docs/s per core, peak RSS (also on a double-size input), per-stage time shares,
+the share of the reference's kept target-language documents that monsoon also keeps and the reverse (before
+cross-document dedup, which the reference does not do), pre-LID recall, micro-benchmarks, and last
+`speedup_vs_datatrove=<ratio>`. `--json FILE` writes the figures for bench/cost.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -23,13 +28,24 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_WARCS = REPO.parent / "shared" / "data" / "warc_samples"
+SHARED = REPO.parent / "shared" / "data"
 TARGETS = ["tha_Thai", "jpn_Jpan", "vie_Latn", "ind_Latn", "zsm_Latn", "tam_Taml"]
 TARGET_ISO1 = ["th", "ja", "vi", "id", "ms", "ta"]
+
+
+@dataclass(frozen=True)
+class Page:
+    source: str
+    url: str
+    payload: bytes
+    content_type: str
+    language: str  # the dataset's label, else lid.176's top label on the page's title + visible text
 
 
 def _responses(path: Path):
@@ -45,40 +61,96 @@ def _responses(path: Path):
             return
 
 
-def build_input(folder: Path, target_share: float, scale: int = 1) -> dict:
-    """Write bench.warc.gz; returns counts. Target pages appear `scale` times, other pages are repeated to make
-    up the share; every copy has its own URL and record id."""
+def _guess_language(payload: bytes, content_type: str) -> str:
+    from monsoon.languages import normalise_label
+    from monsoon.stages.charset import decode_html
+    from monsoon.stages.lid import EMBEDDED, load_model
+    from monsoon.stages.prelid import page_hints
+
+    html = decode_html(payload, content_type)[0]
+    text = page_hints(html, 1500)[1] if html and "html" in content_type else ""
+    return normalise_label(load_model(EMBEDDED).predict(text)[0][0]) if text else "und"
+
+
+def real_pages() -> list[Page]:
+    """Every distinct page available: the sample's target-language pages, and every real page in ../shared/data
+    (realweb_sea/dev, the three dev extraction sets, the readable responses of warc_samples). Duplicates by
+    payload are dropped."""
+    pages: list[Page] = []
+    manifest = {m["url"]: m for m in map(json.loads, (REPO / "sample" / "manifest.jsonl").read_text().splitlines())}
+    for path in sorted((REPO / "sample" / "warc").glob("*.warc.gz")):
+        for url, payload, ctype in _responses(path):
+            if manifest[url]["language"] in TARGETS:
+                pages.append(Page("sample", url, payload, ctype, manifest[url]["language"]))
+    realweb = SHARED / "realweb_sea" / "dev"
+    if realweb.exists():
+        for row in csv.DictReader((realweb / "index.tsv").open(encoding="utf-8"), delimiter="\t"):
+            raw = (realweb / row["path"]).read_bytes()
+            payload = gzip.decompress(raw) if row["path"].endswith(".gz") else raw
+            url = f"https://realweb-sea.invalid/{row['path']}"
+            pages.append(Page("realweb_sea", url, payload, "text/html", row["language"]))
+    files = [("extraction_scrapinghub_aeb", p) for p in sorted(SHARED.glob("extraction_scrapinghub_aeb/dev/html/*"))]
+    files += [("extraction_zh_cwced", p) for p in sorted(SHARED.glob("extraction_zh_cwced/dev/original/*.html"))]
+    files += [("extraction_trafilatura_eval", p) for p in sorted(SHARED.glob("extraction_trafilatura_eval/dev/html/*"))]
+    for source, path in files:
+        payload = gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
+        url = f"https://{source.replace('_', '-')}.invalid/{path.name}"
+        pages.append(Page(source, url, payload, "text/html", _guess_language(payload, "text/html")))
+    for path in sorted(SHARED.glob("warc_samples/*.warc*")):
+        if ".wet." not in path.name and ".wat." not in path.name:
+            for url, payload, ctype in _responses(path):
+                pages.append(Page("warc_samples", url, payload, ctype, _guess_language(payload, ctype)))
+    seen: set[bytes] = set()
+    distinct = []
+    for page in pages:
+        if (digest := hashlib.sha256(page.payload).digest()) not in seen:
+            seen.add(digest)
+            distinct.append(page)
+    return distinct
+
+
+def build_input(folder: Path, target_share: float, scale: int = 1, other_copies: int = 3) -> dict:
+    """Write bench.warc.gz from `real_pages()`: every non-target page `other_copies` x `scale` times, and as many
+    target-language pages as make `target_share` of the whole, taken in a fixed shuffled order that cycles
+    through every distinct target page (so a larger scale brings in more distinct target pages before any
+    repeats). Every copy has its own URL and record id. Returns the input's composition."""
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
-    manifest = {m["url"]: m for m in map(json.loads, (REPO / "sample" / "manifest.jsonl").read_text().splitlines())}
-    targets, others = [], []
-    for path in sorted((REPO / "sample" / "warc").glob("*.warc.gz")):
-        for url, payload, ctype in _responses(path):
-            (targets if manifest[url]["language"] in TARGETS else others).append((url, payload, ctype))
-    if SHARED_WARCS.exists():
-        for path in sorted(SHARED_WARCS.glob("*.warc*")):
-            if "clueweb09-ja" not in path.name and ".wet." not in path.name and ".wat." not in path.name:
-                others += list(_responses(path))
-    copies = max(1, round(len(targets) * (1 - target_share) / target_share / max(len(others), 1)))
-    buffer = io.BytesIO()
-    writer = WARCWriter(buffer, gzip=False)
+    pages = real_pages()
+    targets = sorted((p for p in pages if p.language in TARGETS), key=lambda p: hashlib.sha256(p.payload).digest())
+    others = [p for p in pages if p.language not in TARGETS]
+    n_others = len(others) * other_copies * scale
+    n_targets = round(n_others * target_share / (1 - target_share))
+    chosen = [(p, k) for k in range(other_copies * scale) for p in others]
+    chosen += [(targets[i % len(targets)], i // len(targets)) for i in range(n_targets)]
     members = []
-    pages = [(f"{url}#s{k}" if k else url, payload, ctype) for k in range(scale) for url, payload, ctype in targets]
-    pages += [(f"{url}#copy{c}", payload, ctype) for c in range(copies * scale) for url, payload, ctype in others]
-    for n, (url, payload, ctype) in enumerate(pages):
-        headers = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")
-        record = writer.create_warc_record(url, "response", payload=io.BytesIO(payload), http_headers=headers)
-        record.rec_headers.replace_header("WARC-Record-ID", f"<urn:uuid:{uuid.UUID(int=n + 1)}>")
+    for n, (page, copy) in enumerate(chosen):
+        headers = StatusAndHeaders("200 OK", [("Content-Type", page.content_type)], protocol="HTTP/1.1")
+        url = f"{page.url}#copy{copy}" if copy else page.url
         out = io.BytesIO()
-        WARCWriter(out, gzip=False).write_record(record)
+        writer = WARCWriter(out, gzip=False)
+        record = writer.create_warc_record(url, "response", payload=io.BytesIO(page.payload), http_headers=headers)
+        record.rec_headers.replace_header("WARC-Record-ID", f"<urn:uuid:{uuid.UUID(int=n + 1)}>")
+        writer.write_record(record)
         members.append(gzip.compress(out.getvalue(), mtime=0))
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "bench.warc.gz").write_bytes(b"".join(members))
+    sizes = sorted(len(page.payload) for page, _ in chosen)
+    used = {id(page) for page, _ in chosen}
     return {
-        "documents": len(pages),
-        "target_pages": len(targets) * scale,
-        "other_pages": len(pages) - len(targets) * scale,
+        "documents": len(chosen),
+        "target_pages": n_targets,
+        "other_pages": n_others,
+        "distinct_pages": len(used),
+        "distinct_target_pages": sum(id(p) in used for p in targets),
+        "distinct_target_pages_available": len(targets),
+        "max_copies_of_a_page": max(Counter(id(page) for page, _ in chosen).values()),
+        "languages": dict(Counter(page.language for page, _ in chosen).most_common()),
+        "sources": dict(Counter(page.source for page, _ in chosen).most_common()),
+        "html_kib_median": round(sizes[len(sizes) // 2] / 1024, 1),
+        "html_kib_p90": round(sizes[int(len(sizes) * 0.9)] / 1024, 1),
+        "html_mib_total": round(sum(sizes) / 2**20, 1),
     }
 
 
@@ -267,24 +339,34 @@ def _run_child(engine: str, input_dir: Path, work: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--target-share", type=float, default=0.15, help="share of target-language pages")
+    parser.add_argument("--target-share", type=float, default=0.10, help="share of target-language pages (0.10)")
     parser.add_argument(
-        "--scale", type=int, default=4, help="copies of the input (per-process start-up costs amortise as in a crawl)"
+        "--scale", type=int, default=1, help="copies of the input (per-process start-up costs amortise as in a crawl)"
     )
+    parser.add_argument("--other-copies", type=int, default=3, help="copies of each non-target page per scale (3)")
+    parser.add_argument("--json", type=Path, help="also write the figures here (input of bench/cost.py)")
     parser.add_argument("--child", nargs=3, metavar=("ENGINE", "INPUT", "WORK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(*args.child)
         return
     with tempfile.TemporaryDirectory(prefix="monsoon-bench-") as tmp:
-        counts = build_input(Path(tmp) / "input", args.target_share, args.scale)
-        print(f"input: {counts['documents']} documents, {counts['target_pages']} from target-language pages")
+        counts = build_input(Path(tmp) / "input", args.target_share, args.scale, args.other_copies)
+        print(
+            f"input: {counts['documents']} documents ({counts['target_pages']} target-language, "
+            f"{counts['other_pages']} other), {counts['distinct_pages']} distinct pages "
+            f"({counts['distinct_target_pages']} of {counts['distinct_target_pages_available']} distinct "
+            f"target-language pages), at most {counts['max_copies_of_a_page']} copies of a page; raw HTML median "
+            f"{counts['html_kib_median']} KiB, p90 {counts['html_kib_p90']} KiB, total {counts['html_mib_total']} MiB"
+        )
+        print("       languages: " + ", ".join(f"{k} {v}" for k, v in counts["languages"].items()))
+        print("       sources: " + ", ".join(f"{k} {v}" for k, v in counts["sources"].items()))
         results = {engine: _run_child(engine, Path(tmp) / "input", Path(tmp) / engine) for engine in ENGINES}
-        # peak RSS of one monsoon worker against input size: the same run on a quarter-size input
-        small = build_input(Path(tmp) / "small", args.target_share, max(1, args.scale // 4))
-        small_run = _run_child("monsoon", Path(tmp) / "small", Path(tmp) / "monsoon-small")
         # pre-LID: the target documents kept when every page is extracted, and the time it saves
-        no_prelid = _run_child("monsoon-without-prelid", Path(tmp) / "small", Path(tmp) / "monsoon-no-prelid")
+        no_prelid = _run_child("monsoon-without-prelid", Path(tmp) / "input", Path(tmp) / "monsoon-no-prelid")
+        # peak RSS of one monsoon worker against input size: the same run on a double-size input
+        large = build_input(Path(tmp) / "large", args.target_share, 2 * args.scale, args.other_copies)
+        large_run = _run_child("monsoon", Path(tmp) / "large", Path(tmp) / "monsoon-large")
     n = counts["documents"]
     for engine, r in results.items():
         print(
@@ -295,23 +377,45 @@ def main() -> None:
     reference = set(results["datatrove"]["kept_before_dedup"])
     ours = set(results["monsoon"]["kept_before_dedup"])
     share = len(reference & ours) / len(reference) if reference else 1.0
+    reverse = len(reference & ours) / len(ours) if ours else 1.0
     print(
         f"reference kept {len(reference)} target docs; monsoon kept {len(ours)} before dedup "
-        f"({results['monsoon']['kept']} after); share of the reference's kept docs monsoon keeps: {share:.3f}"
+        f"({results['monsoon']['kept']} after); share of the reference's kept docs monsoon keeps: {share:.3f}; "
+        f"share of monsoon's kept docs the reference keeps: {reverse:.3f}"
     )
     print(
-        f"monsoon peak RSS per worker: {small_run['peak_rss_mib']} MiB on {small['documents']} documents, "
-        f"{results['monsoon']['peak_rss_mib']} MiB on {n}"
+        f"monsoon peak RSS per worker: {results['monsoon']['peak_rss_mib']} MiB on {n} documents, "
+        f"{large_run['peak_rss_mib']} MiB on {large['documents']}"
     )
     everything = set(no_prelid["kept_before_dedup"])
-    recall = len(everything & set(small_run["kept_before_dedup"])) / len(everything) if everything else 1.0
+    recall = len(everything & ours) / len(everything) if everything else 1.0
     print(
-        f"pre-LID on {small['documents']} documents: recall of the target documents kept when every page is "
-        f"extracted {recall:.3f} ({len(everything)} such documents); run time {small_run['seconds']:.1f} s with, "
-        f"{no_prelid['seconds']:.1f} s without (x{no_prelid['seconds'] / small_run['seconds']:.2f})"
+        f"pre-LID: recall of the target documents kept when every page is extracted {recall:.3f} "
+        f"({len(everything)} such documents); run time {results['monsoon']['seconds']:.1f} s with, "
+        f"{no_prelid['seconds']:.1f} s without (x{no_prelid['seconds'] / results['monsoon']['seconds']:.2f})"
     )
-    print("micro: " + ", ".join(f"{k}={v:,}" for k, v in micro_benchmarks().items()))
-    print(f"speedup_vs_datatrove={results['datatrove']['seconds'] / results['monsoon']['seconds']:.2f}")
+    micro = micro_benchmarks()
+    print("micro: " + ", ".join(f"{k}={v:,}" for k, v in micro.items()))
+    speedup = results["datatrove"]["seconds"] / results["monsoon"]["seconds"]
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "input": counts,
+                    "docs_per_s_per_core": {e: n / r["seconds"] for e, r in results.items()},
+                    "target_share": args.target_share,
+                    "kept_share_of_reference": share,
+                    "kept_share_reverse": reverse,
+                    "peak_rss_mib": {
+                        n: results["monsoon"]["peak_rss_mib"],
+                        large["documents"]: large_run["peak_rss_mib"],
+                    },
+                    "speedup_vs_datatrove": speedup,
+                },
+                indent=1,
+            )
+        )
+    print(f"speedup_vs_datatrove={speedup:.2f}")
 
 
 if __name__ == "__main__":
