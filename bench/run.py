@@ -10,7 +10,9 @@ Each pipeline runs in its own process with one task and one worker, so docs/s is
 that pipeline's own. Printed: docs/s per core, peak RSS (also on a double-size input), per-stage time shares,
 the share of the reference's kept target-language documents that monsoon also keeps and the reverse (before
 cross-document dedup, which the reference does not do), pre-LID recall, micro-benchmarks, and last
-`speedup_vs_datatrove=<ratio>`. `--json FILE` writes the figures for bench/cost.py.
+`speedup_vs_datatrove=<ratio>` (the median of `--repeats` back-to-back runs, each engine timed after a warm-up
+run that pays its one-time start-up; the start-up and the ratio with it are printed too).
+`--json FILE` writes the figures for bench/cost.py.
 """
 
 from __future__ import annotations
@@ -109,21 +111,10 @@ def real_pages() -> list[Page]:
     return distinct
 
 
-def build_input(folder: Path, target_share: float, scale: int = 1, other_copies: int = 3) -> dict:
-    """Write bench.warc.gz from `real_pages()`: every non-target page `other_copies` x `scale` times, and as many
-    target-language pages as make `target_share` of the whole, taken in a fixed shuffled order that cycles
-    through every distinct target page (so a larger scale brings in more distinct target pages before any
-    repeats). Every copy has its own URL and record id. Returns the input's composition."""
+def _write_warc(folder: Path, chosen: list[tuple[Page, int]]) -> None:
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
-    pages = real_pages()
-    targets = sorted((p for p in pages if p.language in TARGETS), key=lambda p: hashlib.sha256(p.payload).digest())
-    others = [p for p in pages if p.language not in TARGETS]
-    n_others = len(others) * other_copies * scale
-    n_targets = round(n_others * target_share / (1 - target_share))
-    chosen = [(p, k) for k in range(other_copies * scale) for p in others]
-    chosen += [(targets[i % len(targets)], i // len(targets)) for i in range(n_targets)]
     members = []
     for n, (page, copy) in enumerate(chosen):
         headers = StatusAndHeaders("200 OK", [("Content-Type", page.content_type)], protocol="HTTP/1.1")
@@ -136,6 +127,35 @@ def build_input(folder: Path, target_share: float, scale: int = 1, other_copies:
         members.append(gzip.compress(out.getvalue(), mtime=0))
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "bench.warc.gz").write_bytes(b"".join(members))
+
+
+def build_warmup(folder: Path) -> None:
+    """Write a WARC of one sample article per target language: each engine runs it once before its clock, so the
+    timed run measures the per-document rate of a worker that is past its one-time start-up (imports, the LID
+    model, each language's word tokenizers), as a crawl worker is after its first pages."""
+    manifest = {m["url"]: m for m in map(json.loads, (REPO / "sample" / "manifest.jsonl").read_text().splitlines())}
+    chosen: dict[str, tuple[Page, int]] = {}
+    for path in sorted((REPO / "sample" / "warc").glob("*.warc.gz")):
+        for url, payload, ctype in _responses(path):
+            entry = manifest[url]
+            if entry["language"] in TARGETS and entry["kind"] == "article":
+                chosen.setdefault(entry["language"], (Page("sample", url, payload, ctype, entry["language"]), 0))
+    _write_warc(folder, list(chosen.values()))
+
+
+def build_input(folder: Path, target_share: float, scale: int = 1, other_copies: int = 3) -> dict:
+    """Write bench.warc.gz from `real_pages()`: every non-target page `other_copies` x `scale` times, and as many
+    target-language pages as make `target_share` of the whole, taken in a fixed shuffled order that cycles
+    through every distinct target page (so a larger scale brings in more distinct target pages before any
+    repeats). Every copy has its own URL and record id. Returns the input's composition."""
+    pages = real_pages()
+    targets = sorted((p for p in pages if p.language in TARGETS), key=lambda p: hashlib.sha256(p.payload).digest())
+    others = [p for p in pages if p.language not in TARGETS]
+    n_others = len(others) * other_copies * scale
+    n_targets = round(n_others * target_share / (1 - target_share))
+    chosen = [(p, k) for k in range(other_copies * scale) for p in others]
+    chosen += [(targets[i % len(targets)], i // len(targets)) for i in range(n_targets)]
+    _write_warc(folder, chosen)
     sizes = sorted(len(page.payload) for page, _ in chosen)
     used = {id(page) for page, _ in chosen}
     return {
@@ -151,6 +171,8 @@ def build_input(folder: Path, target_share: float, scale: int = 1, other_copies:
         "html_kib_median": round(sizes[len(sizes) // 2] / 1024, 1),
         "html_kib_p90": round(sizes[int(len(sizes) * 0.9)] / 1024, 1),
         "html_mib_total": round(sum(sizes) / 2**20, 1),
+        # (source, language) of record n + 1: the kept ids are uuid(int=n + 1)
+        "records": [(page.source, page.language) for page, _ in chosen],
     }
 
 
@@ -164,7 +186,7 @@ def _stage_shares(stats_files: list[Path]) -> dict[str, float]:
     return {name: round(value / total, 3) for name, value in times.items()}
 
 
-def run_monsoon(input_dir: Path, work: Path, prelid: bool = True) -> dict:
+def run_monsoon(input_dir: Path, work: Path, prelid: bool = True, recipe: str = "monsoon") -> dict:
     import pyarrow.parquet as pq
 
     from monsoon.config import PreLidConfig, RunConfig
@@ -178,6 +200,7 @@ def run_monsoon(input_dir: Path, work: Path, prelid: bool = True) -> dict:
         tasks=1,
         workers=1,
         prelid=PreLidConfig(enabled=prelid),
+        recipe=recipe,
     )
     started = time.perf_counter()
     accounting = run_local(config)
@@ -308,13 +331,19 @@ def minhash_rates(docs: list[tuple[str, str]]) -> tuple[float, float]:
     return ours, theirs
 
 
-def _child(engine: str, input_dir: str, work: str) -> None:
+def _child(engine: str, input_dir: str, work: str, warmup: str) -> None:
     runs = {
         "monsoon": run_monsoon,
         "monsoon-without-prelid": partial(run_monsoon, prelid=False),
+        "monsoon-fineweb2": partial(run_monsoon, recipe="fineweb2"),
         "datatrove": run_datatrove,
     }
+    started = time.perf_counter()
+    if warmup != "-":
+        runs[engine](Path(warmup), Path(f"{work}-warmup"))
+    startup = time.perf_counter() - started
     result = runs[engine](Path(input_dir), Path(work))
+    result["startup_seconds"] = startup
     result["peak_rss_mib"] = round(
         max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
         / 1024
@@ -325,10 +354,10 @@ def _child(engine: str, input_dir: str, work: str) -> None:
 ENGINES = ("datatrove", "monsoon")
 
 
-def _run_child(engine: str, input_dir: Path, work: Path) -> dict:
-    """One pipeline in its own process (so its peak RSS is its own)."""
+def _run_child(engine: str, input_dir: Path, work: Path, warmup: Path | None = None) -> dict:
+    """One pipeline in its own process (so its peak RSS is its own), after a warm-up run on `warmup` if given."""
     out = subprocess.run(
-        [sys.executable, __file__, "--child", engine, str(input_dir), str(work)],
+        [sys.executable, __file__, "--child", engine, str(input_dir), str(work), str(warmup or "-")],
         capture_output=True,
         text=True,
         check=True,
@@ -344,8 +373,9 @@ def main() -> None:
         "--scale", type=int, default=1, help="copies of the input (per-process start-up costs amortise as in a crawl)"
     )
     parser.add_argument("--other-copies", type=int, default=3, help="copies of each non-target page per scale (3)")
+    parser.add_argument("--repeats", type=int, default=3, help="back-to-back runs of both engines (3)")
     parser.add_argument("--json", type=Path, help="also write the figures here (input of bench/cost.py)")
-    parser.add_argument("--child", nargs=3, metavar=("ENGINE", "INPUT", "WORK"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=4, metavar=("ENGINE", "INPUT", "WORK", "WARMUP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(*args.child)
@@ -361,28 +391,56 @@ def main() -> None:
         )
         print("       languages: " + ", ".join(f"{k} {v}" for k, v in counts["languages"].items()))
         print("       sources: " + ", ".join(f"{k} {v}" for k, v in counts["sources"].items()))
-        results = {engine: _run_child(engine, Path(tmp) / "input", Path(tmp) / engine) for engine in ENGINES}
+        build_warmup(Path(tmp) / "warmup")
+        # the engines back to back, `--repeats` times: the machine's load changes the ratio from run to run
+        runs = [
+            {e: _run_child(e, Path(tmp) / "input", Path(tmp) / f"{e}-{k}", Path(tmp) / "warmup") for e in ENGINES}
+            for k in range(args.repeats)
+        ]
+        # the kept documents with FineWeb-2's recipe alone (no deviations): like for like with the reference
+        published = _run_child("monsoon-fineweb2", Path(tmp) / "input", Path(tmp) / "fineweb2", Path(tmp) / "warmup")
         # pre-LID: the target documents kept when every page is extracted, and the time it saves
-        no_prelid = _run_child("monsoon-without-prelid", Path(tmp) / "input", Path(tmp) / "monsoon-no-prelid")
+        no_prelid = _run_child(
+            "monsoon-without-prelid", Path(tmp) / "input", Path(tmp) / "no-prelid", Path(tmp) / "warmup"
+        )
         # peak RSS of one monsoon worker against input size: the same run on a double-size input
         large = build_input(Path(tmp) / "large", args.target_share, 2 * args.scale, args.other_copies)
-        large_run = _run_child("monsoon", Path(tmp) / "large", Path(tmp) / "monsoon-large")
+        large_run = _run_child("monsoon", Path(tmp) / "large", Path(tmp) / "monsoon-large", Path(tmp) / "warmup")
     n = counts["documents"]
+    results = sorted(runs, key=lambda r: r["datatrove"]["seconds"] / r["monsoon"]["seconds"])[len(runs) // 2]
     for engine, r in results.items():
         print(
-            f"{engine:>9}: {r['seconds']:.1f} s, {n / r['seconds']:.1f} docs/s/core, peak RSS {r['peak_rss_mib']} MiB"
+            f"{engine:>9}: {r['seconds']:.1f} s, {n / r['seconds']:.1f} docs/s/core, peak RSS {r['peak_rss_mib']} MiB; "
+            f"one-time start-up (warm-up run on {len(TARGETS)} pages) {r['startup_seconds']:.1f} s"
         )
         shares = ", ".join(f"{k} {v:.0%}" for k, v in sorted(r["stages"].items(), key=lambda kv: -kv[1]) if v >= 0.01)
         print(f"           stage time shares: {shares}")
+    warm = sorted(r["datatrove"]["seconds"] / r["monsoon"]["seconds"] for r in runs)
+    cold = sorted(
+        (r["datatrove"]["seconds"] + r["datatrove"]["startup_seconds"])
+        / (r["monsoon"]["seconds"] + r["monsoon"]["startup_seconds"])
+        for r in runs
+    )
+    print(
+        f"speedup over {len(runs)} back-to-back runs: past start-up {', '.join(f'{x:.2f}' for x in warm)}; "
+        f"start-up included {', '.join(f'{x:.2f}' for x in cold)}"
+    )
     reference = set(results["datatrove"]["kept_before_dedup"])
     ours = set(results["monsoon"]["kept_before_dedup"])
     share = len(reference & ours) / len(reference) if reference else 1.0
     reverse = len(reference & ours) / len(ours) if ours else 1.0
-    print(
-        f"reference kept {len(reference)} target docs; monsoon kept {len(ours)} before dedup "
-        f"({results['monsoon']['kept']} after); share of the reference's kept docs monsoon keeps: {share:.3f}; "
-        f"share of monsoon's kept docs the reference keeps: {reverse:.3f}"
-    )
+    print(f"reference kept {len(reference)} target docs (before cross-document dedup, which it does not do)")
+    records = counts["records"]
+    for recipe, kept in (("monsoon", ours), ("fineweb2", set(published["kept_before_dedup"]))):
+        both = len(reference & kept)
+        print(
+            f"  monsoon, recipe {recipe}: kept {len(kept)}; share of the reference's kept docs it keeps "
+            f"{both / len(reference) if reference else 1.0:.3f}, share of its kept docs the reference keeps "
+            f"{both / len(kept) if kept else 1.0:.3f}"
+        )
+        for side, only in (("reference", reference - kept), ("monsoon", kept - reference)):
+            where = Counter("/".join(records[uuid.UUID(i).int - 1]) for i in only)
+            print(f"           kept by {side} only: " + ", ".join(f"{k} {v}" for k, v in where.most_common()))
     print(
         f"monsoon peak RSS per worker: {results['monsoon']['peak_rss_mib']} MiB on {n} documents, "
         f"{large_run['peak_rss_mib']} MiB on {large['documents']}"
@@ -396,16 +454,19 @@ def main() -> None:
     )
     micro = micro_benchmarks()
     print("micro: " + ", ".join(f"{k}={v:,}" for k, v in micro.items()))
-    speedup = results["datatrove"]["seconds"] / results["monsoon"]["seconds"]
+    speedup = warm[len(warm) // 2]
     if args.json:
         args.json.write_text(
             json.dumps(
                 {
                     "input": counts,
                     "docs_per_s_per_core": {e: n / r["seconds"] for e, r in results.items()},
+                    "startup_seconds": {e: r["startup_seconds"] for e, r in results.items()},
+                    "speedup_runs": warm,
                     "target_share": args.target_share,
                     "kept_share_of_reference": share,
                     "kept_share_reverse": reverse,
+                    "kept_ids": {e: r["kept_before_dedup"] for e, r in results.items()},
                     "peak_rss_mib": {
                         n: results["monsoon"]["peak_rss_mib"],
                         large["documents"]: large_run["peak_rss_mib"],
