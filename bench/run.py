@@ -461,6 +461,7 @@ def main() -> None:
                 {
                     "input": counts,
                     "docs_per_s_per_core": {e: n / r["seconds"] for e, r in results.items()},
+                    "docs_per_s_per_core_runs": {e: [n / r[e]["seconds"] for r in runs] for e in ENGINES},
                     "startup_seconds": {e: r["startup_seconds"] for e, r in results.items()},
                     "speedup_runs": warm,
                     "target_share": args.target_share,
