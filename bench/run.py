@@ -37,6 +37,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
+SHARED_WARCS = SHARED / "warc_samples"  # also the input of bench/spark_vs_local.py
 TARGETS = ["tha_Thai", "jpn_Jpan", "vie_Latn", "ind_Latn", "zsm_Latn", "tam_Taml"]
 TARGET_ISO1 = ["th", "ja", "vi", "id", "ms", "ta"]
 
@@ -98,7 +99,7 @@ def real_pages() -> list[Page]:
         payload = gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
         url = f"https://{source.replace('_', '-')}.invalid/{path.name}"
         pages.append(Page(source, url, payload, "text/html", _guess_language(payload, "text/html")))
-    for path in sorted(SHARED.glob("warc_samples/*.warc*")):
+    for path in sorted(SHARED_WARCS.glob("*.warc*")):
         if ".wet." not in path.name and ".wat." not in path.name:
             for url, payload, ctype in _responses(path):
                 pages.append(Page("warc_samples", url, payload, ctype, _guess_language(payload, ctype)))
