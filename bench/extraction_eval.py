@@ -4,6 +4,8 @@ the dev parts of ../shared/data:
 - extraction_scrapinghub_aeb: news/blog pages with gold article bodies; token-level precision / recall / F1
   (whitespace tokens; CJK characters count one each), summed over pages as the benchmark does;
 - extraction_zh_cwced: Chinese pages with gold main content; same measure;
+- realweb_sea/dev: the SEA + Japanese pages whose gold is the full main text (fundus publisher JSON: summary,
+  section headlines and paragraphs; anpandu scraper `content`; mozilla/readability expected HTML); same measure;
 - extraction_trafilatura_eval: pages with gold snippets that must (`with`) or must not (`without`) appear;
   snippet precision / recall as trafilatura's own evaluation scores it.
 
@@ -12,6 +14,7 @@ Pages are decoded by the reader's charset code. `python bench/extraction_eval.py
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import re
@@ -19,6 +22,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from lxml import html as lxml_html
 from metrics import prf
 from trafilatura.meta import reset_caches
 
@@ -56,6 +60,35 @@ def gold_body_sets() -> dict[str, list[tuple[str, str]]]:
         for item, gold in sorted(truth.items())
         if (cwced / "original" / f"{item}.html").exists()
     ]
+    pages["realweb_sea (SEA + Japanese)"] = realweb_pages()
+    return pages
+
+
+def realweb_gold_text(gold_path: Path) -> str | None:
+    """The full main text in one of realweb_sea's gold files, or None where the gold is not the full text."""
+    if gold_path.name.endswith(".expected.html"):
+        return lxml_html.fromstring(gold_path.read_text(encoding="utf-8")).text_content()
+    if not gold_path.name.endswith(".gold.json"):
+        return None  # date, meta or snippet gold
+    gold = json.loads(gold_path.read_text(encoding="utf-8"))
+    if "expected" in gold:  # anpandu: the scraper's asserted values; main pages list article URLs instead
+        content = gold["expected"].get("content") if isinstance(gold["expected"], dict) else None
+        return content or None
+    body = next(iter(gold.values()))["body"]  # fundus: one version key ("V1")
+    parts = list(body.get("summary", []))
+    for section in body["sections"]:
+        parts += section["headline"] + section["paragraphs"]
+    return "\n".join(parts) or None
+
+
+def realweb_pages() -> list[tuple[str, str]]:
+    folder = SHARED / "realweb_sea" / "dev"
+    pages = []
+    for row in csv.DictReader((folder / "index.tsv").open(encoding="utf-8"), delimiter="\t"):
+        if not row["gold_path"] or not (gold := realweb_gold_text(folder / row["gold_path"].split(";")[0])):
+            continue
+        raw = (folder / row["path"]).read_bytes()
+        pages.append((decode_html(gzip.decompress(raw) if row["path"].endswith(".gz") else raw)[0], gold))
     return pages
 
 

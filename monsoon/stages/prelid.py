@@ -8,6 +8,7 @@ costly step, so a crawl where target languages are a minority skips most of it. 
 
 from __future__ import annotations
 
+import html as html_entities
 import re
 
 from datatrove.data import DocumentsPipeline
@@ -34,8 +35,19 @@ def page_hints(html: str, text_chars: int) -> tuple[str | None, str]:
     title = match.group(1) if (match := _TITLE.search(head)) else ""
     body_start = match.start() if (match := _BODY.search(head)) else 0
     body = head[body_start : body_start + BODY_WINDOW]
-    visible = _ENTITY.sub(" ", _TAG.sub(" ", _INVISIBLE.sub(" ", body)))
-    return lang, " ".join(f"{title} {visible}".split())[:text_chars]
+    visible = _TAG.sub(" ", _INVISIBLE.sub(" ", body))
+    if "&#" not in visible and "&#" not in title:  # no numeric references: the named ones (&nbsp;) are not words
+        return lang, " ".join(f"{title} {_ENTITY.sub(' ', visible)}".split())[:text_chars]
+    raw = " ".join(f"{title} {visible}".split())
+    # numeric references are decoded, not dropped: some pages write all their text as &#x30DE;... (realweb_sea's
+    # phpspot.org, Japanese). Only a prefix is decoded: twice the characters wanted, else (a page dense with
+    # references) ten times, as a reference is rarely over 10 characters; the prefix's last 2 characters may come
+    # from a reference it cuts, so they are never part of the result.
+    for prefix in (2 * text_chars, 10 * text_chars):
+        text = " ".join(html_entities.unescape(raw[:prefix]).split())
+        if len(raw) <= prefix or len(text) >= text_chars + 2:
+            break
+    return lang, text[:text_chars]
 
 
 class PreLanguageCheck(PipelineStep):
