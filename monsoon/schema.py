@@ -1,5 +1,6 @@
 """monsoon's corpus schema: one row per document; the tokenizer's name and the schema version in the file
-metadata. The intermediate files (between the per-document stage and dedup) use it plus the MinHash bands.
+metadata. The intermediate files (between the per-document stage and dedup) use it plus the MinHash bands
+(and, with dedup.lines, the line hashes).
 
 `quality_signals` is a struct with one nullable float64 field per signal a step can write: `<family>.<signal>`
 for every family of `monsoon.filters.FAMILIES`, plus the names the PII, MT-trace and decontamination steps declare.
@@ -49,14 +50,16 @@ def _metadata_columns() -> list[tuple[str, pa.DataType]]:
 
 _BANDS = ("minhash_bands", pa.list_(pa.int64()))
 _TEXT_HASH = ("text_hash", pa.int64())  # dedup.signatures.text_hash: the exact-duplicate key
+_LINES = ("line_hashes", pa.list_(pa.int64()))  # dedup.signatures.line_hashes: only with dedup.lines
 
 
-def corpus_schema(tokenizer: str, with_bands: bool = False) -> pa.Schema:
+def corpus_schema(tokenizer: str, with_bands: bool = False, with_lines: bool = False) -> pa.Schema:
     fields = [
         ("id", pa.string()),
         ("text", pa.string()),
         *_metadata_columns(),
         *([_TEXT_HASH, _BANDS] if with_bands else []),
+        *([_LINES] if with_lines else []),
     ]
     return pa.schema(fields, metadata={SCHEMA_VERSION_KEY: SCHEMA_VERSION, TOKENIZER_KEY: tokenizer})
 

@@ -1,5 +1,6 @@
 """Dedup on one machine: exact copies by text hash, near-duplicate clusters by union-find over documents sharing
-any MinHash band, and what the --dedup-against indexes already hold (dedup/index.py)."""
+any MinHash band, what the --dedup-against indexes already hold (dedup/index.py), and (dedup.lines) the lines the
+kept documents share."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datatrove.io import DataFolderLike, get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
 from monsoon.dedup.index import Earlier, earlier_matches, earlier_parts
-from monsoon.stages.near_duplicates import Decision, write_cluster_file
+from monsoon.stages.near_duplicates import Decision, write_cluster_file, write_line_file
 from monsoon.stages.writer import rank_of_file
 
 
@@ -101,10 +102,26 @@ def decide(
     return rows
 
 
+def line_removals(docs: Iterable[tuple[str, list[int]]]) -> list[tuple[str, int]]:
+    """cc_net-style exact line dedup: the (id, line hash) pairs to remove from documents of (id, line hashes), each
+    line hash being kept only by the smallest id that has it (not input order, so engines agree).
+
+    Given the documents exact and near dedup keep (a dropped document must not take a line from a kept one), per
+    language, over the whole run (cc_net, Wenzek et al. 2019, over a shard of a snapshot: here the run)."""
+    docs = list(docs)
+    first: dict[int, str] = {}
+    for doc_id, hashes in docs:
+        for hash_ in hashes:
+            if hash_ not in first or doc_id < first[hash_]:
+                first[hash_] = doc_id
+    return [(doc_id, hash_) for doc_id, hashes in docs for hash_ in hashes if first[hash_] != doc_id]
+
+
 class MinhashClusters(PipelineStep):
     """Cross-document step: for each language given to this rank, read the (id, text_hash, bands) of every document
     that reached dedup from the intermediate parquet, look its keys up in the --dedup-against indexes, and write
-    the decisions (`decide`) of each documents rank that holds some (stages/near_duplicates.py)."""
+    the decisions (`decide`) of each documents rank that holds some (stages/near_duplicates.py); with `lines`, also
+    each rank's line removals among the documents kept (`line_removals`)."""
 
     name = "🫂 MinHash clusters"
 
@@ -116,6 +133,7 @@ class MinhashClusters(PipelineStep):
         languages: list[str],
         against: list[str],
         seed: int,
+        lines: bool = False,
     ):
         super().__init__()
         self.intermediate_dir = intermediate_dir
@@ -124,24 +142,30 @@ class MinhashClusters(PipelineStep):
         self.languages = sorted(languages)
         self.against = against
         self.seed = seed
+        self.lines = lines
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         intermediate = get_datafolder(self.intermediate_dir)
         for language in self.languages[rank::world_size]:
             files = intermediate.list_files(glob_pattern=f"{language}/*.parquet")
             ranks_of: dict[str, set[int]] = {}  # document id -> the documents ranks whose files hold it
-            docs = []
+            docs, lines = [], []
+            columns = ["id", "text_hash", "minhash_bands", *(["line_hashes"] if self.lines else [])]
             with self.track_time():
                 for path in files:
                     with intermediate.open(path, "rb") as file:
-                        table = pq.read_table(file, columns=["id", "text_hash", "minhash_bands"]).to_pydict()
+                        table = pq.read_table(file, columns=columns).to_pydict()
                     for doc_id in table["id"]:
                         ranks_of.setdefault(doc_id, set()).add(rank_of_file(path))
                     docs += zip(table["id"], table["text_hash"], table["minhash_bands"], strict=True)
+                    if self.lines:
+                        lines += zip(table["id"], table["line_hashes"], strict=True)
                 parts = earlier_parts(self.against, language, self.seed)
                 buckets = (key for _, _, bands in docs for key in enumerate(bands))
                 exact, near = earlier_matches(parts, (text_hash for _, text_hash, _ in docs), buckets)
                 found = decide(docs, exact, near)
+                dropped = {row[0] for row in found if row[3] is not None}
+                removals = line_removals(row for row in lines if row[0] not in dropped)
             self.stat_update("clustered_docs", value=len(found))
             by_rank: dict[int, list[Decision]] = {rank_of_file(path): [] for path in files}
             for row in found:
@@ -149,4 +173,11 @@ class MinhashClusters(PipelineStep):
                     by_rank[documents_rank].append(row)
             for documents_rank, rows in sorted(by_rank.items()):
                 write_cluster_file(self.clusters_dir, self.table_dir, language, documents_rank, rows)
+            if self.lines:
+                removed: dict[int, list[tuple[str, int]]] = {documents_rank: [] for documents_rank in by_rank}
+                for row in removals:
+                    for documents_rank in ranks_of[row[0]]:
+                        removed[documents_rank].append(row)
+                for documents_rank, rows in sorted(removed.items()):
+                    write_line_file(self.clusters_dir, language, documents_rank, rows)
         yield from ()

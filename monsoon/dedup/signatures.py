@@ -33,9 +33,25 @@ def normalised(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
+def _hash(normalised_text: str) -> int:
+    return xxhash.xxh3_64_intdigest(normalised_text.encode()) >> 1
+
+
 def text_hash(text: str) -> int:
     """The normalised text's 63-bit hash (fits a signed int64 column)."""
-    return xxhash.xxh3_64_intdigest(normalised(text).encode()) >> 1
+    return _hash(normalised(text))
+
+
+def line_hash(line: str, min_chars: int) -> int | None:
+    """A line's exact-dedup key (the text_hash of the line), or None for a line that line dedup leaves alone:
+    blank, or shorter than `min_chars` characters once normalised."""
+    key = normalised(line)
+    return _hash(key) if len(key) >= max(min_chars, 1) else None
+
+
+def line_hashes(text: str, min_chars: int) -> list[int]:
+    """The distinct line_hash of the text's lines ("\n"-separated), sorted."""
+    return sorted({h for line in text.split("\n") if (h := line_hash(line, min_chars)) is not None})
 
 
 def shingles(text: str, language: Language) -> set[bytes]:

@@ -4,7 +4,8 @@ signatures, edges or index rows anywhere.
 1. every (language, band, hash) bucket links its documents to the bucket's smallest id (a star, not all pairs);
 2. connected components of those edges by alternating large-star and small-star (Kiveris et al., "Connected
    Components in MapReduce and Beyond", SoCC 2014), in plain DataFrame joins and aggregations;
-3. until every component is a star around its smallest id: the representative, as in the local engine.
+3. until every component is a star around its smallest id: the representative, as in the local engine;
+4. with dedup.lines, (language, line hash) groups of the kept documents: every id but the smallest loses the line.
 """
 
 from __future__ import annotations
@@ -149,3 +150,16 @@ def decide(documents: DataFrame, earlier: DataFrame) -> DataFrame:
         duplicate_of.alias("duplicate_of"),
         duplicate_run.alias("duplicate_run"),
     ).where(F.col("reason").isNotNull() | (F.col("cluster_size") > 1))
+
+
+def line_removals(documents: DataFrame) -> DataFrame:
+    """The local engine's line removals (dedup/local.py `line_removals`): (language, id, rank, line_hash) for every
+    line hash of `documents` (language, id, rank, line_hashes: the documents kept) that a smaller id of the language
+    also has."""
+    lines = documents.select("language", "id", "rank", F.explode("line_hashes").alias("line_hash"))
+    first = lines.groupBy("language", "line_hash").agg(F.min("id").alias("first"))
+    return (
+        lines.join(first, ["language", "line_hash"])
+        .where(F.col("id") != F.col("first"))
+        .select("language", "id", "rank", "line_hash")
+    )

@@ -8,11 +8,12 @@ pipelines/spark.py).
    `_work/intermediate/<language>/<rank>.parquet`, with MinHash bands;
 2. clusters  exact copies (text hash), near-duplicate clusters of the documents sharing a band, and the
    documents the --dedup-against indexes hold: the dedup decisions, written per documents rank
-   (`_work/clusters/<language>/<rank>.parquet`, the dropped ones also `_dedup/<language>/<rank>.parquet`): the only
-   engine-specific stage (union-find locally, Spark SQL);
+   (`_work/clusters/<language>/<rank>.parquet`, the dropped ones also `_dedup/<language>/<rank>.parquet`); with
+   dedup.lines, the lines each kept document shares with a kept one of a smaller id
+   (`_work/clusters/lines/<language>/<rank>.parquet`): the only engine-specific stage (union-find locally, Spark SQL);
 3. write     (as many ranks as the documents stage): rank r reads the intermediate files of documents rank r, adds
-   them to the run's dedup index (`_index/<language>/<r>.parquet`), drops the duplicates its cluster files name and
-   writes `<output>/<language>/<r>.parquet`.
+   them to the run's dedup index (`_index/<language>/<r>.parquet`), drops the duplicates its cluster files name,
+   removes the duplicate lines and writes `<output>/<language>/<r>.parquet`.
 
 With `keep_dropped`, stages 1 and 3 also write the documents their steps drop to
 `<output>/_dropped/<language>/<stage>-<r>.parquet` (stages/dropped.py).
@@ -110,7 +111,7 @@ def document_steps(config: RunConfig) -> list[PipelineStep]:
     if config.decontamination.benchmarks:
         steps.append(Decontamination(config.decontamination, tokenizer=config.tokenizer))
     if config.dedup.enabled:
-        steps.append(MinhashSignature(config.dedup.seed))
+        steps.append(MinhashSignature(config.dedup.seed, config.dedup.line_min_chars if config.dedup.lines else None))
     return steps
 
 
@@ -123,7 +124,8 @@ def documents_stage(config: RunConfig, root: str) -> list[PipelineStep]:
     """Stage 1's steps, writing the intermediate files (and the dropped documents) under `root`: the run's output
     folder, or a Spark task's attempt folder that stands for it (every stage writes the layout's paths under it)."""
     steps = [warc_reader(config), *document_steps(config)]
-    steps.append(CorpusWriter(RunLayout(root).intermediate, tokenizer=config.tokenizer, final=False))
+    lines = config.dedup.enabled and config.dedup.lines
+    steps.append(CorpusWriter(RunLayout(root).intermediate, tokenizer=config.tokenizer, final=False, lines=lines))
     return kept_dropped(config, steps, root, DOCUMENTS)
 
 
@@ -134,7 +136,13 @@ def clusters_stage(config: RunConfig, layout: RunLayout, root: str) -> list[Pipe
     dedup, folders = config.dedup, RunLayout(root)
     return [
         MinhashClusters(
-            layout.intermediate, folders.clusters, folders.dedup_table, config.languages, dedup.against, dedup.seed
+            layout.intermediate,
+            folders.clusters,
+            folders.dedup_table,
+            config.languages,
+            dedup.against,
+            dedup.seed,
+            dedup.lines,
         )
     ]
 
@@ -143,7 +151,10 @@ def write_stage(config: RunConfig, layout: RunLayout, root: str) -> list[Pipelin
     """Stage 3's steps, writing the corpus files (and the dropped documents) under `root`."""
     steps: list[PipelineStep] = [intermediate_reader(layout.intermediate)]
     if config.dedup.enabled:  # every document that reached dedup goes into the run's index, then duplicates go
-        steps += [DedupIndexWriter(root, config.dedup.seed), NearDuplicateFilter(layout.clusters)]
+        steps += [
+            DedupIndexWriter(root, config.dedup.seed),
+            NearDuplicateFilter(layout.clusters, config.dedup.lines, config.tokenizer),
+        ]
     steps.append(CorpusWriter(root, tokenizer=config.tokenizer, final=True))
     return kept_dropped(config, steps, root, WRITE)
 

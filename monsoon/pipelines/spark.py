@@ -2,8 +2,9 @@
 
 1. documents one task per input file: plan.documents_stage, built inside the task;
 2. clusters  exact copies, connected components of the documents sharing a MinHash band and the matches in the
-             --dedup-against indexes (dedup/spark.py `decide`), in Spark joins, written as the same per-rank
-             cluster files the local engine's clustering writes;
+             --dedup-against indexes (dedup/spark.py `decide`), and with dedup.lines the kept documents' duplicate
+             lines (`line_removals`), in Spark joins, written as the same per-rank cluster and line files the
+             local engine's clustering writes;
 3. write     one task per documents rank: plan.write_stage.
 
 Each rank runs through datatrove's own per-rank protocol (`PipelineExecutor._run_for_rank`: task log, stats file,
@@ -30,7 +31,7 @@ from monsoon.config import RunConfig
 from monsoon.dedup.index import check_against, earlier_parts
 from monsoon.pipelines import plan
 from monsoon.pipelines.layout import RunLayout, input_files, job_fingerprint, join, start_or_resume
-from monsoon.stages.near_duplicates import write_cluster_file
+from monsoon.stages.near_duplicates import write_cluster_file, write_line_file
 
 _RANK_OF_FILE = r"(\d+)\.parquet$"
 _CLUSTERS_DONE = "completions/00000"  # the clusters stage is one Spark job: one marker
@@ -111,6 +112,11 @@ def _write_clusters(clusters: str, table: str, item) -> None:
     write_cluster_file(clusters, table, language, rank, rows)
 
 
+def _write_lines(clusters: str, item) -> None:
+    (language, rank), rows = item
+    write_line_file(clusters, language, rank, rows)
+
+
 _INDEX_ROWS = "language string, id string, run string, text_hash bigint, minhash_bands array<bigint>"
 
 
@@ -137,7 +143,7 @@ def _cluster(spark, config: RunConfig, layout: RunLayout) -> None:
     """The dedup decisions of every intermediate file, written per language and documents rank."""
     from pyspark.sql import functions as F
 
-    from monsoon.dedup.spark import decide
+    from monsoon.dedup.spark import decide, line_removals
 
     files = get_datafolder(layout.intermediate).list_files(glob_pattern="*/*.parquet")
     documents = (
@@ -147,11 +153,12 @@ def _cluster(spark, config: RunConfig, layout: RunLayout) -> None:
             "id",
             "text_hash",
             "minhash_bands",
+            *(["line_hashes"] if config.dedup.lines else []),
             F.regexp_extract(F.input_file_name(), _RANK_OF_FILE, 1).cast("int").alias("rank"),
         )
         .cache()
     )
-    decisions = decide(documents.drop("rank"), _earlier(spark, config))
+    decisions = decide(documents.select("language", "id", "text_hash", "minhash_bands"), _earlier(spark, config))
     rows = decisions.join(documents.select("language", "id", "rank"), ["language", "id"])
     layout.remove("_work/clusters", "_dedup")
     rows.rdd.map(
@@ -160,6 +167,12 @@ def _cluster(spark, config: RunConfig, layout: RunLayout) -> None:
             (row.id, row.cluster_id, row.cluster_size, row.reason, row.duplicate_of, row.duplicate_run),
         )
     ).groupByKey().foreach(partial(_write_clusters, layout.clusters, layout.dedup_table))
+    if config.dedup.lines:  # among the documents kept, as the local engine
+        dropped = decisions.where(F.col("reason").isNotNull()).select("language", "id")
+        removals = line_removals(documents.join(dropped, ["language", "id"], "left_anti"))
+        removals.rdd.map(lambda row: ((row.language, row.rank), (row.id, row.line_hash))).groupByKey().foreach(
+            partial(_write_lines, layout.clusters)
+        )
     documents.unpersist()
 
 

@@ -6,6 +6,10 @@ The decisions come from the run's cluster files, one per language and documents 
 DECISION_SCHEMA, a row for each of that rank's documents that is dropped or stands for others), which both
 engines' clusterings write; write rank r reads the files of documents rank r, for this run only (nothing is cached
 across runs or ranks). The same dropped rows are the run's dedup table, `OUTPUT/_dedup/<language>/<rank>.parquet`.
+
+With dedup.lines, the kept documents then lose the lines the clusters stage found in a document of a smaller id
+(`lines/<language>/<rank>.parquet` beside the cluster files: LINES_SCHEMA, one row per (id, line hash) to remove);
+a changed text's tokens are counted again, a document left without text is dropped (duplicate_lines).
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.io import DataFolderLike, get_datafolder
 
 from monsoon.accounting import LedgerFilter, count_dropped
+from monsoon.dedup.signatures import line_hash
+from monsoon.stages.token_count import set_text
+from monsoon.tokens import LLAMA3
 
 # duplicate_run: the --dedup-against DIR whose index holds duplicate_of; null when it is a document of this run
 DECISION_SCHEMA = pa.schema(
@@ -64,18 +71,75 @@ def read_cluster_file(folder: DataFolderLike, language: str, rank: int) -> dict[
     return {row[0]: row for row in zip(*(table[name] for name in DECISION_SCHEMA.names), strict=True)}
 
 
+LINES_SCHEMA = pa.schema([("id", pa.string()), ("line_hash", pa.int64())])
+DUPLICATE_LINES = "duplicate_lines"  # drop reason: every line of the text is in a document of a smaller id
+
+
+def line_file(language: str, rank: int) -> str:
+    return f"lines/{cluster_file(language, rank)}"
+
+
+def write_line_file(folder: DataFolderLike, language: str, rank: int, rows: Iterable[tuple[str, int]]) -> None:
+    """The (id, line hash) pairs to remove from one language's documents of one documents rank, sorted."""
+    rows = sorted(rows)
+    table = pa.table(list(zip(*rows, strict=True)) if rows else [[]] * 2, schema=LINES_SCHEMA)
+    with get_datafolder(folder).open(line_file(language, rank), "wb") as file:
+        pq.write_table(table, file)
+
+
+def read_line_file(folder: DataFolderLike, language: str, rank: int) -> dict[str, set[int]]:
+    """id -> the hashes of the lines to remove from it; empty when the rank has none (no file)."""
+    folder = get_datafolder(folder)
+    path = line_file(language, rank)
+    if not folder.exists(path):
+        return {}
+    with folder.open(path, "rb") as file:
+        table = pq.read_table(file).to_pydict()
+    removals: dict[str, set[int]] = {}
+    for doc_id, hash_ in zip(table["id"], table["line_hash"], strict=True):
+        removals.setdefault(doc_id, set()).add(hash_)
+    return removals
+
+
+def remove_lines(text: str, hashes: set[int]) -> str:
+    """The text without its lines whose line_hash is in `hashes` (a line too short to be hashed never is: its
+    normalised text is shorter than any that was, so min_chars 1 finds the same hashes)."""
+    return "\n".join(line for line in text.split("\n") if line_hash(line, 1) not in hashes)
+
+
 class NearDuplicateFilter(LedgerFilter):
     name = "🫂 Near-duplicate filter"
 
-    def __init__(self, clusters_folder: DataFolderLike):
+    def __init__(self, clusters_folder: DataFolderLike, lines: bool = False, tokenizer: str = LLAMA3):
         super().__init__()
         self.clusters_folder = clusters_folder
+        self.lines = lines
+        self.tokenizer = tokenizer
         self._rank = 0
         self._clusters: dict[str, dict[str, Decision]] = {}
+        self._lines: dict[str, dict[str, set[int]]] = {}
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        self._rank, self._clusters = rank, {}
+        self._rank, self._clusters, self._lines = rank, {}, {}
         yield from super().run(data, rank, world_size)
+
+    def _remove_lines(self, doc: Document) -> bool | tuple[bool, str]:
+        language = doc.metadata["language"]
+        if language not in self._lines:
+            self._lines[language] = read_line_file(self.clusters_folder, language, self._rank)
+        hashes = self._lines[language].get(doc.id)
+        if not hashes:
+            return True
+        text = remove_lines(doc.text, hashes)
+        self.stat_update("lines_removed", value=doc.text.count("\n") - text.count("\n"))
+        if not text.strip():
+            count_dropped(self, doc, DUPLICATE_LINES)
+            return False, DUPLICATE_LINES
+        tokens = doc.metadata.get("token_count") or 0
+        if not set_text(self, doc, text, self.tokenizer):
+            return False, "token_count_failed"
+        self.stat_update("line_dedup_tokens_removed", value=tokens - doc.metadata["token_count"])
+        return True
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         language = doc.metadata["language"]
@@ -89,4 +153,4 @@ class NearDuplicateFilter(LedgerFilter):
             count_dropped(self, doc, reason)
             return False, reason
         doc.metadata["cluster_size"] = size
-        return True
+        return self._remove_lines(doc) if self.lines else True

@@ -33,12 +33,13 @@ def _document(self, data: dict, path: str, id_in_file: int | str) -> dict:
 
 
 class CorpusWriter(ParquetWriter):
-    """`<output>/<language>/<rank>.parquet`; with `final=True` each row written is counted as kept."""
+    """`<output>/<language>/<rank>.parquet`; with `final=True` each row written is counted as kept, else (the
+    intermediate files) the dedup keys are written too, the line hashes with `lines`."""
 
     name = "📒 Corpus parquet"
 
-    def __init__(self, output_folder: str, tokenizer: str, final: bool):
-        schema = corpus_schema(tokenizer, with_bands=not final)
+    def __init__(self, output_folder: str, tokenizer: str, final: bool, lines: bool = False):
+        schema = corpus_schema(tokenizer, with_bands=not final, with_lines=lines and not final)
         super().__init__(
             output_folder,
             output_filename="${language}/${rank}.parquet",
