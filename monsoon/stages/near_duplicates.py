@@ -44,10 +44,19 @@ def cluster_file(language: str, rank: int) -> str:
     return f"{language}/{rank:05d}.parquet"
 
 
-def _write(folder: DataFolderLike, path: str, rows: list[Decision]) -> None:
-    table = pa.table(list(zip(*rows, strict=True)) if rows else [[]] * 6, schema=DECISION_SCHEMA)
+def _write(folder: DataFolderLike, path: str, rows: list[tuple], schema: pa.Schema = DECISION_SCHEMA) -> None:
+    table = pa.table(list(zip(*rows, strict=True)) if rows else [[]] * len(schema), schema=schema)
     with get_datafolder(folder).open(path, "wb") as file:
         pq.write_table(table, file)
+
+
+def _read(folder: DataFolderLike, path: str) -> dict[str, list] | None:
+    """The file's columns, or None when the rank wrote none."""
+    folder = get_datafolder(folder)
+    if not folder.exists(path):
+        return None
+    with folder.open(path, "rb") as file:
+        return pq.read_table(file).to_pydict()
 
 
 def write_cluster_file(
@@ -62,12 +71,9 @@ def write_cluster_file(
 
 def read_cluster_file(folder: DataFolderLike, language: str, rank: int) -> dict[str, Decision]:
     """id -> decision; empty when the rank has no document dropped or standing for others."""
-    folder = get_datafolder(folder)
-    path = cluster_file(language, rank)
-    if not folder.exists(path):
+    table = _read(folder, cluster_file(language, rank))
+    if table is None:
         return {}
-    with folder.open(path, "rb") as file:
-        table = pq.read_table(file).to_pydict()
     return {row[0]: row for row in zip(*(table[name] for name in DECISION_SCHEMA.names), strict=True)}
 
 
@@ -81,20 +87,14 @@ def line_file(language: str, rank: int) -> str:
 
 def write_line_file(folder: DataFolderLike, language: str, rank: int, rows: Iterable[tuple[str, int]]) -> None:
     """The (id, line hash) pairs to remove from one language's documents of one documents rank, sorted."""
-    rows = sorted(rows)
-    table = pa.table(list(zip(*rows, strict=True)) if rows else [[]] * 2, schema=LINES_SCHEMA)
-    with get_datafolder(folder).open(line_file(language, rank), "wb") as file:
-        pq.write_table(table, file)
+    _write(folder, line_file(language, rank), sorted(rows), LINES_SCHEMA)
 
 
 def read_line_file(folder: DataFolderLike, language: str, rank: int) -> dict[str, set[int]]:
     """id -> the hashes of the lines to remove from it; empty when the rank has none (no file)."""
-    folder = get_datafolder(folder)
-    path = line_file(language, rank)
-    if not folder.exists(path):
+    table = _read(folder, line_file(language, rank))
+    if table is None:
         return {}
-    with folder.open(path, "rb") as file:
-        table = pq.read_table(file).to_pydict()
     removals: dict[str, set[int]] = {}
     for doc_id, hash_ in zip(table["id"], table["line_hash"], strict=True):
         removals.setdefault(doc_id, set()).add(hash_)
