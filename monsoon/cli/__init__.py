@@ -10,7 +10,8 @@ DESCRIPTION = """\
 monsoon builds clean, deduplicated, token-counted pre-training corpora for Southeast-Asian languages and
 Japanese from Common Crawl WARC files:
 
-  WARC -> trafilatura -> fastText LID -> per-language quality filters -> MinHash dedup -> token count -> parquet
+  WARC -> pre-LID -> trafilatura -> token count -> fastText LID -> URL filter -> junk, PII and quality filters
+       -> benchmark decontamination -> exact + MinHash dedup (also against earlier runs) -> parquet
 
 Every input document ends kept, dropped (with a reason) or errored (with a reason); the run writes the
 counts to OUTPUT/accounting.json and prints them as a table.
