@@ -4,6 +4,7 @@ writes, `--dedup-against` runs that chain, and the Spark engine's same decisions
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -302,10 +303,15 @@ def test_an_external_corpus_indexed_with_monsoon_index_is_deduplicated_against(c
     assert code == 1 and "seed 1 (this run: 2)" in err
 
 
-def test_global_dedup_of_finished_runs_keeps_what_one_run_over_their_inputs_keeps(chain, tmp_path, capsys):
+@pytest.fixture(scope="module")
+def alone(chain, tmp_path_factory) -> Path:
+    """Run 2's input, not deduplicated against run 1."""
+    return run_job(tmp_path_factory.mktemp("alone"), chain[1][1].parents[1] / "in2" / "x.warc.gz")[1]
+
+
+def test_global_dedup_of_finished_runs_keeps_what_one_run_over_their_inputs_keeps(chain, alone, tmp_path, capsys):
     root = chain[1][1].parents[1]
     (_, out1), (_, chained) = chain[1], chain[2]
-    _, alone = run_job(tmp_path / "two", root / "in2" / "x.warc.gz")  # run 2's input, not deduplicated against run 1
     both = tmp_path / "both"
     both.mkdir()
     for n in (1, 2):
@@ -324,6 +330,48 @@ def test_global_dedup_of_finished_runs_keeps_what_one_run_over_their_inputs_keep
     assert code == 1 and "ran --dedup-against other runs" in err
     code, _, err = run_cli(capsys, "dedup", str(out1), str(alone), "--to", str(tmp_path / "global"))
     assert code == 1 and "is not empty" in err
+
+
+@pytest.mark.spark
+def test_spark_global_dedup_writes_the_local_engines_files(chain, alone, tmp_path, capsys):
+    """Runs 1 and 2 (alone) and a copy of run 1 (its ids held by two runs: only the first run's stay), through both
+    engines: the same files, tables and summary. (Which of a's copies is kept depends on the WARC record ids, random
+    uuids: the figures below hold for any.)"""
+    out1 = chain[1][1]
+    copy = tmp_path / "copy"
+    shutil.copytree(out1, copy)
+    runs = [str(out1), str(alone), str(copy)]
+    code, local_out, _ = run_cli(capsys, "dedup", *runs, "--to", str(tmp_path / "local"))
+    assert code == 0
+    code, spark_out, _ = run_cli(
+        capsys, "dedup", *runs, "--to", str(tmp_path / "spark"), "--engine", "spark", "--master", "local[2]"
+    )
+    assert code == 0 and spark_out == local_out
+    assert local_out.startswith("tha_Thai: 6 documents in the runs, 3 kept;")  # 2 in each run; a, b and c kept
+    files = lambda root: sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())  # noqa: E731
+    assert (
+        files(tmp_path / "spark")
+        == files(tmp_path / "local")
+        == [
+            "_dedup/tha_Thai/00000.parquet",
+            *(f"tha_Thai/{n:05d}.parquet" for n in range(3)),  # one per corpus file, in the command's order
+        ]
+    )
+    rows = {}
+    for name in files(tmp_path / "local"):
+        local, spark = pq.read_table(tmp_path / "local" / name), pq.read_table(tmp_path / "spark" / name)
+        assert spark.equals(local), name
+        rows[name] = local.num_rows
+    # of a, its copy and its edited copy two go; the copy of run 1 keeps nothing: run 1 holds its ids first
+    assert rows["_dedup/tha_Thai/00000.parquet"] == 2 and rows["tha_Thai/00002.parquet"] == 0
+    assert {run for _, _, run in _dedup_table(tmp_path / "spark").values()} <= {str(out1), str(alone)}
+    # the local engine's refusals (one check for both)
+    code, _, err = run_cli(capsys, "dedup", *runs, "--to", str(tmp_path / "spark"), "--engine", "spark")
+    assert code == 1 and "is not empty" in err
+    code, _, err = run_cli(
+        capsys, "dedup", str(out1), str(chain[2][1]), "--to", str(tmp_path / "no"), "--engine", "spark"
+    )
+    assert code == 1 and "ran --dedup-against other runs" in err
 
 
 def test_the_audit_funnel_books_duplicates_of_earlier_runs_under_dedup(chain):

@@ -1,5 +1,5 @@
 """Dedup beyond one run: an index of an external corpus (`monsoon index`), and the global dedup of finished runs
-(`monsoon dedup`), both on one machine.
+(`monsoon dedup`, on one machine here; dedup/spark_corpora.py is its Spark engine).
 
 Global dedup keeps the documents one run over all the runs' inputs would keep. A run's dedup decisions
 (dedup/local.py `decide`) are a function of the set of (id, text_hash, bands) of the documents that reached dedup,
@@ -136,11 +136,9 @@ def _job(run: str) -> dict:
     return json.loads(folder.read_text("_work/job.json"))
 
 
-def dedup_runs(runs: list[str], to: str) -> dict[str, dict[str, int]]:
-    """Global dedup of finished runs into `to`: each language's kept documents of the runs' corpora that the union
-    of their indexes keeps (`to/<language>/<n>.parquet`, cluster_size over the union), and the documents it drops
-    (`to/_dedup/<language>/00000.parquet`, duplicate_run naming the run of duplicate_of). Returns per language
-    {"documents": in the runs' corpora, "kept": n, reason: n}."""
+def check_runs(runs: list[str], to: str) -> tuple[int, list[str]]:
+    """The refusals of a global dedup (both engines): `to` not empty, a run not finished or deduplicated
+    --dedup-against others, different dedup.seed. Returns (the runs' seed, their languages)."""
     out = get_datafolder(to)
     if out.exists("") and out.list_files():
         raise FileExistsError(f"{to} is not empty: give monsoon dedup a new folder")
@@ -154,13 +152,69 @@ def dedup_runs(runs: list[str], to: str) -> dict[str, dict[str, int]]:
     seeds = {job.get("dedup.seed", 1) for job in jobs.values()}
     if len(seeds) != 1:
         raise IncompatibleIndex(f"the runs' dedup.seed differ ({sorted(seeds)}): their band hashes cannot match")
-    seed = seeds.pop()
-    languages = sorted({code for job in jobs.values() for code in job.get("languages", [])})
+    return seeds.pop(), sorted({code for job in jobs.values() for code in job.get("languages", [])})
+
+
+def index_parts(runs: list[str], language: str, seed: int) -> list[tuple[str, str]]:
+    """(run, part URI) of every index part of `language` of the runs, in the command's order (signatures
+    checked: IncompatibleIndex)."""
+    return earlier_parts([run for run in runs if get_datafolder(run).exists(f"{INDEX_DIR}/{language}")], language, seed)
+
+
+def corpus_files(runs: list[str], language: str) -> list[tuple[str, str]]:
+    """(run, file URI) of the runs' corpus files of `language`; output file n is the kept part of the n-th."""
+    return [
+        (run, storage.join(run, path))
+        for run in runs
+        for path in get_datafolder(run).list_files(glob_pattern=f"{language}/*.parquet")
+    ]
+
+
+Verdict = tuple[str | None, int, str | None]  # (the first run holding the id, global cluster_size, drop reason)
+
+
+def write_kept(to: str, language: str, number: int, run: str, table: pa.Table, verdicts: list[Verdict]) -> dict:
+    """Write the documents of `run`'s corpus file `table` that the global dedup keeps as `to/<language>/<number>`
+    (cluster_size the global one); `verdicts` are its rows'. A document is kept iff it has no drop reason and `run`
+    is the first run holding its id (a record two runs read is one document). Returns {"documents", "kept",
+    reason: n}."""
+    counts = {"documents": table.num_rows}
+    keep = [reason is None and first == run for first, _, reason in verdicts]
+    for (_, _, reason), kept in zip(verdicts, keep, strict=True):
+        if not kept and reason:
+            counts[reason] = counts.get(reason, 0) + 1
+    kept_table = table.filter(pa.array(keep, pa.bool_()))
+    sizes = [size for (_, size, _), kept in zip(verdicts, keep, strict=True) if kept]
+    kept_table = kept_table.set_column(
+        kept_table.schema.get_field_index("cluster_size"), "cluster_size", pa.array(sizes, pa.int64())
+    )
+    with get_datafolder(to).open(f"{language}/{number:05d}.parquet", "wb") as file:
+        pq.write_table(kept_table, file)
+    counts["kept"] = kept_table.num_rows
+    return counts
+
+
+def add_counts(total: dict[str, int], counts: dict[str, int]) -> None:
+    for key, value in counts.items():
+        total[key] = total.get(key, 0) + value
+
+
+def write_dropped(to: str, language: str, rows: pa.Table) -> None:
+    """The global dedup table of `language`: its dropped documents (DECISION_SCHEMA), sorted by id."""
+    with get_datafolder(to).open(f"_dedup/{language}/00000.parquet", "wb") as file:
+        pq.write_table(rows.select(DECISION_SCHEMA.names).cast(DECISION_SCHEMA).sort_by("id"), file)
+
+
+def dedup_runs(runs: list[str], to: str) -> dict[str, dict[str, int]]:
+    """Global dedup of finished runs into `to`: each language's kept documents of the runs' corpora that the union
+    of their indexes keeps (`to/<language>/<n>.parquet`, cluster_size over the union), and the documents it drops
+    (`to/_dedup/<language>/00000.parquet`, duplicate_run naming the run of duplicate_of). Returns per language
+    {"documents": in the runs' corpora, "kept": n, reason: n}. One machine: memory holds the indexes' hashes
+    (dedup/spark_corpora.py is the Spark engine's)."""
+    seed, languages = check_runs(runs, to)
     summary = {}
     for language in languages:
-        parts = earlier_parts(
-            [run for run in runs if get_datafolder(run).exists(f"{INDEX_DIR}/{language}")], language, seed
-        )
+        parts = index_parts(runs, language, seed)
         if not parts:
             continue
         run_of: dict[str, str] = {}
@@ -172,28 +226,14 @@ def dedup_runs(runs: list[str], to: str) -> dict[str, dict[str, int]]:
                     run_of[row[0]] = run
                     docs.append(row)
         decisions = {row[0]: row for row in decide(docs)}
-        dropped = [(*row[:5], run_of[row[4]]) for row in sorted(decisions.values()) if row[3] is not None]
-        with out.open(f"_dedup/{language}/00000.parquet", "wb") as file:
-            pq.write_table(pa.table(list(zip(*dropped, strict=True)) or [[]] * 6, schema=DECISION_SCHEMA), file)
+        dropped = [(*row[:5], run_of[row[4]]) for row in decisions.values() if row[3] is not None]
+        write_dropped(to, language, pa.table(list(zip(*dropped, strict=True)) or [[]] * 6, schema=DECISION_SCHEMA))
         counts = {"documents": 0, "kept": 0}
-        written = 0
-        for run in runs:
-            for path in get_datafolder(run).list_files(glob_pattern=f"{language}/*.parquet"):
-                table = storage.read_parquet(storage.join(run, path))
-                ids = table.column("id").to_pylist()
-                keep = [decisions.get(i, (i, i, 1, None))[3] is None and run_of.get(i) == run for i in ids]
-                counts["documents"] += len(ids)
-                for i, kept in zip(ids, keep, strict=True):
-                    if not kept and decisions.get(i, (None,) * 4)[3]:
-                        counts[decisions[i][3]] = counts.get(decisions[i][3], 0) + 1
-                kept_table = table.filter(pa.array(keep))
-                sizes = [decisions.get(i, (i, i, 1))[2] for i in kept_table.column("id").to_pylist()]
-                kept_table = kept_table.set_column(
-                    kept_table.schema.get_field_index("cluster_size"), "cluster_size", pa.array(sizes, pa.int64())
-                )
-                with out.open(f"{language}/{written:05d}.parquet", "wb") as file:
-                    pq.write_table(kept_table, file)
-                counts["kept"] += kept_table.num_rows
-                written += 1
+        for number, (run, uri) in enumerate(corpus_files(runs, language)):
+            table = storage.read_parquet(uri)
+            verdicts = [
+                (run_of.get(i), *decisions.get(i, (i, i, 1, None))[2:4]) for i in table.column("id").to_pylist()
+            ]
+            add_counts(counts, write_kept(to, language, number, run, table, verdicts))
         summary[language] = counts
     return summary
