@@ -25,23 +25,19 @@ _WORK = "_work"
 _VERDICT_COLUMNS = ["id", "run", "cluster_size", "reason"]
 
 
-def _decisions_of(to: str, language: str, ids: list[str] | None, columns: list[str]):
-    """The verdict rows of `language` (of `ids` only, unless None) from the temporary decisions; None if it has
-    none (a language whose index parts hold no row)."""
+def _decisions_of(to: str, language: str, where: pc.Expression, columns: list[str]):
+    """The verdict rows of `language` that `where` selects, read from the temporary decisions (only those rows are
+    in memory); None if it has none (a language whose index parts hold no row)."""
     fs, path = url_to_fs(storage.join(to, _WORK, "decisions", f"language={language}"))
     if not fs.exists(path):
         return None
-    dataset = ds.dataset(path, format="parquet", filesystem=fs)
-    return dataset.to_table(columns=columns, filter=None if ids is None else pc.field("id").isin(ids))
+    return ds.dataset(path, format="parquet", filesystem=fs).to_table(columns=columns, filter=where)
 
 
 def _write_dropped_task(to: str, language: str) -> None:
     """Spark task: the language's dedup table, from the temporary decisions."""
-    rows = _decisions_of(to, language, None, DECISION_SCHEMA.names)
-    if rows is None:
-        write_dropped(to, language, DECISION_SCHEMA.empty_table())
-    else:
-        write_dropped(to, language, rows.filter(pc.is_valid(rows["reason"])))
+    rows = _decisions_of(to, language, pc.field("reason").is_valid(), DECISION_SCHEMA.names)
+    write_dropped(to, language, DECISION_SCHEMA.empty_table() if rows is None else rows)
 
 
 def _write_kept_task(to: str, task: tuple[str, int, str, str]) -> dict:
@@ -49,7 +45,7 @@ def _write_kept_task(to: str, task: tuple[str, int, str, str]) -> dict:
     language, number, run, uri = task
     table = storage.read_parquet(uri)
     ids = table.column("id").to_pylist()
-    found = _decisions_of(to, language, ids, _VERDICT_COLUMNS)
+    found = _decisions_of(to, language, pc.field("id").isin(ids), _VERDICT_COLUMNS)
     rows = found.to_pydict() if found is not None else {column: [] for column in _VERDICT_COLUMNS}
     verdict_of = {
         i: (first, size, reason)
