@@ -10,7 +10,10 @@ signatures, edges or index rows anywhere.
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from collections.abc import Iterable
+from functools import reduce
+
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 # src > dst in every edge row: an undirected edge has one row
@@ -163,3 +166,21 @@ def line_removals(documents: DataFrame) -> DataFrame:
         .where(F.col("id") != F.col("first"))
         .select("language", "id", "rank", "line_hash")
     )
+
+
+INDEX_ROWS = "language string, id string, run string, text_hash bigint, minhash_bands array<bigint>"
+
+
+def index_rows(spark: SparkSession, parts: Iterable[tuple[str, str, str]]) -> DataFrame:
+    """(language, id, run, text_hash, minhash_bands) of dedup index parts given as (language, run, part URI): read
+    by the executors, never collected; an empty frame of that schema when there is no part."""
+    by_key: dict[tuple[str, str], list[str]] = {}
+    for language, run, uri in parts:
+        by_key.setdefault((language, run), []).append(uri)
+    frames = [spark.createDataFrame([], INDEX_ROWS)] + [
+        spark.read.parquet(*uris).select(
+            F.lit(language).alias("language"), "id", F.lit(run).alias("run"), "text_hash", "minhash_bands"
+        )
+        for (language, run), uris in by_key.items()
+    ]
+    return reduce(lambda a, b: a.unionByName(b), frames)

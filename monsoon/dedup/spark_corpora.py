@@ -10,7 +10,7 @@ result) with the same refusals, outputs and summary as the local engine, and not
 
 from __future__ import annotations
 
-from functools import partial, reduce
+from functools import partial
 
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -60,24 +60,14 @@ def _index_rows(spark, runs: list[str], languages: list[str], seed: int):
     (order: the run's position in the command), and the languages that have parts."""
     from pyspark.sql import functions as F
 
-    frames, indexed = [], []
-    for language in languages:
-        by_run: dict[str, list[str]] = {}
-        for run, uri in index_parts(runs, language, seed):
-            by_run.setdefault(run, []).append(uri)
-        indexed += [language] if by_run else []
-        frames += [
-            spark.read.parquet(*uris).select(
-                F.lit(language).alias("language"),
-                "id",
-                F.lit(run).alias("run"),
-                "text_hash",
-                "minhash_bands",
-                F.lit(runs.index(run)).alias("order"),
-            )
-            for run, uris in by_run.items()
-        ]
-    return (reduce(lambda a, b: a.unionByName(b), frames) if frames else None), indexed
+    from monsoon.dedup.spark import index_rows
+
+    parts = [(language, run, uri) for language in languages for run, uri in index_parts(runs, language, seed)]
+    if not parts:
+        return None, []
+    indexed = [language for language in languages if any(part[0] == language for part in parts)]
+    order = F.array_position(F.array(*[F.lit(run) for run in runs]), F.col("run"))
+    return index_rows(spark, parts).withColumn("order", order), indexed
 
 
 def dedup_runs_spark(runs: list[str], to: str, master: str | None = None) -> dict[str, dict[str, int]]:

@@ -20,7 +20,7 @@ clusters, once computed); another job is refused unless restarted.
 from __future__ import annotations
 
 import sys
-from functools import partial, reduce
+from functools import partial
 
 from datatrove.executor.base import DistributedEnvVars, PipelineExecutor
 from datatrove.io import get_datafolder
@@ -117,26 +117,14 @@ def _write_lines(clusters: str, item) -> None:
     write_line_file(clusters, language, rank, rows)
 
 
-_INDEX_ROWS = "language string, id string, run string, text_hash bigint, minhash_bands array<bigint>"
-
-
 def _earlier(spark, config: RunConfig):
     """The rows of every --dedup-against index part of the run's languages (each folder's settings checked), with
     the DIR they come from: read by the executors, joined, never collected."""
-    from pyspark.sql import functions as F
+    from monsoon.dedup.spark import index_rows
 
-    frames = [spark.createDataFrame([], _INDEX_ROWS)]
-    for language in config.languages:
-        by_run: dict[str, list[str]] = {}
-        for run, uri in earlier_parts(config.dedup.against, language, config.dedup.seed):
-            by_run.setdefault(run, []).append(uri)
-        frames += [
-            spark.read.parquet(*uris).select(
-                F.lit(language).alias("language"), "id", F.lit(run).alias("run"), "text_hash", "minhash_bands"
-            )
-            for run, uris in by_run.items()
-        ]
-    return reduce(lambda a, b: a.unionByName(b), frames)
+    against, seed = config.dedup.against, config.dedup.seed
+    parts = [(language, *part) for language in config.languages for part in earlier_parts(against, language, seed)]
+    return index_rows(spark, parts)
 
 
 def _cluster(spark, config: RunConfig, layout: RunLayout) -> None:
