@@ -8,27 +8,20 @@ from __future__ import annotations
 import json
 
 from datatrove.data import Document
-from datatrove.pipeline.writers.parquet import ParquetWriter
 
 from monsoon.dedup.index import INDEX_DIR, INDEX_SCHEMA, META_FILE, signature_settings
+from monsoon.stages.writer import RankFileWriter
 
 
 def _index_row(self, doc: Document) -> dict:
     return {"id": doc.id, **{name: doc.metadata.get(name) for name in INDEX_SCHEMA.names if name != "id"}}
 
 
-class DedupIndexWriter(ParquetWriter):
+class DedupIndexWriter(RankFileWriter):
     name = "🗂️ Dedup index"
 
     def __init__(self, output_folder: str, seed: int):
-        super().__init__(
-            output_folder,
-            output_filename=f"{INDEX_DIR}/${{language}}/${{rank}}.parquet",
-            adapter=_index_row,
-            schema=INDEX_SCHEMA,
-            max_file_size=-1,
-            use_content_defined_chunking=False,
-        )
+        super().__init__(output_folder, f"{INDEX_DIR}/${{language}}/${{rank}}.parquet", _index_row, INDEX_SCHEMA)
         self.seed = seed
         self._described: set[str] = set()
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import pyarrow as pa
 from datatrove.data import Document, DocumentsPipeline
-from datatrove.pipeline.writers.parquet import ParquetWriter
 
 from monsoon.accounting import language_of
 from monsoon.languages import LANGUAGES_DIR, get_language
 from monsoon.stages.pii import mask_pii
+from monsoon.stages.writer import RankFileWriter
 
 DROPPED_SCHEMA = pa.schema(
     [
@@ -41,20 +41,13 @@ def _row(self, doc: Document) -> dict:
     return row | {"id": doc.id, "text": doc.text}
 
 
-class DroppedWriter(ParquetWriter):
+class DroppedWriter(RankFileWriter):
     """Writes the documents the steps before it drop (`keep`), and passes the others through untouched."""
 
     name = "🗑️ Dropped documents"
 
     def __init__(self, output_folder: str, stage: str, mask: bool):
-        super().__init__(
-            output_folder,
-            output_filename=f"${{dropped_language}}/{stage}-${{rank}}.parquet",
-            adapter=_row,
-            schema=DROPPED_SCHEMA,
-            max_file_size=-1,
-            use_content_defined_chunking=False,
-        )
+        super().__init__(output_folder, f"${{dropped_language}}/{stage}-${{rank}}.parquet", _row, DROPPED_SCHEMA)
         self.mask = mask
         self._rank = 0
         self._countries: dict[str, tuple[str, ...]] = {}

@@ -3,6 +3,8 @@ between the per-document stage and dedup."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pyarrow as pa
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.readers.parquet import ParquetReader
@@ -32,7 +34,22 @@ def _document(self, data: dict, path: str, id_in_file: int | str) -> dict:
     return {"id": data["id"], "text": data["text"], "metadata": metadata}
 
 
-class CorpusWriter(ParquetWriter):
+class RankFileWriter(ParquetWriter):
+    """datatrove's ParquetWriter as every monsoon output uses it: one file per rank (and template key, e.g.
+    language) with a fixed schema, never split by size, so a rerun or retried rank replaces exactly its own files."""
+
+    def __init__(self, output_folder: str, output_filename: str, adapter: Callable[..., dict], schema: pa.Schema):
+        super().__init__(
+            output_folder,
+            output_filename=output_filename,
+            adapter=adapter,
+            schema=schema,
+            max_file_size=-1,
+            use_content_defined_chunking=False,
+        )
+
+
+class CorpusWriter(RankFileWriter):
     """`<output>/<language>/<rank>.parquet`; with `final=True` each row written is counted as kept, else (the
     intermediate files) the dedup keys are written too, the line hashes with `lines`."""
 
@@ -40,14 +57,7 @@ class CorpusWriter(ParquetWriter):
 
     def __init__(self, output_folder: str, tokenizer: str, final: bool, lines: bool = False):
         schema = corpus_schema(tokenizer, with_bands=not final, with_lines=lines and not final)
-        super().__init__(
-            output_folder,
-            output_filename="${language}/${rank}.parquet",
-            adapter=_row_adapter(schema),
-            schema=schema,
-            max_file_size=-1,
-            use_content_defined_chunking=False,
-        )
+        super().__init__(output_folder, "${language}/${rank}.parquet", _row_adapter(schema), schema)
         self.final = final
 
     def write(self, document: Document, rank: int = 0, **kwargs) -> None:
