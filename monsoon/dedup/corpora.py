@@ -31,7 +31,7 @@ from monsoon.dedup.index import (
     META_FILE,
     IncompatibleIndex,
     earlier_parts,
-    signature_settings,
+    write_signature_settings,
 )
 from monsoon.dedup.local import decide
 from monsoon.dedup.signatures import band_hashes, shingles, text_hash
@@ -73,12 +73,10 @@ def _rows(path: str, columns: list[str]) -> Iterator[list[dict]]:
 def _write_settings(to: str, language: str, seed: int) -> None:
     """Write the index's signature settings, or check the ones already there (an index grows only alike)."""
     folder = get_datafolder(to)
-    settings = signature_settings(language, seed)
     if folder.exists(f"{language}/{META_FILE}"):
         earlier_parts([to], language, seed)  # raises IncompatibleIndex on other settings
     else:
-        with folder.open(f"{language}/{META_FILE}", "w") as file:
-            file.write(json.dumps(settings, indent=1, sort_keys=True) + "\n")
+        write_signature_settings(folder, language, seed)
 
 
 def index_corpus(

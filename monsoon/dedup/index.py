@@ -17,12 +17,13 @@ this run's keys, whatever the index's size.
 from __future__ import annotations
 
 import json
+import posixpath
 from collections.abc import Iterable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from datatrove.io import get_datafolder
+from datatrove.io import DataFolder, get_datafolder
 
 from monsoon.dedup.signatures import EXACT_SCHEME, SCHEME
 from monsoon.languages import get_language
@@ -62,6 +63,12 @@ def signature_settings(language: str, seed: int) -> dict:
         "band_hash": "blake2b-8 of the band's uint64 values, >> 1",
         "exact": EXACT_SCHEME,
     }
+
+
+def write_signature_settings(folder: DataFolder, language: str, seed: int, under: str = "") -> None:
+    """`<under>/<language>/_signatures.json` in `folder`: an index folder itself, or a run's output (under _index)."""
+    with folder.open(posixpath.join(under, language, META_FILE), "w") as file:
+        file.write(json.dumps(signature_settings(language, seed), indent=1, sort_keys=True) + "\n")
 
 
 def index_root(path: str) -> str:

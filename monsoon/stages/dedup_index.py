@@ -5,11 +5,9 @@ unchanged."""
 
 from __future__ import annotations
 
-import json
-
 from datatrove.data import Document
 
-from monsoon.dedup.index import INDEX_DIR, INDEX_SCHEMA, META_FILE, signature_settings
+from monsoon.dedup.index import INDEX_DIR, INDEX_SCHEMA, write_signature_settings
 from monsoon.stages.writer import RankFileWriter
 
 
@@ -28,7 +26,6 @@ class DedupIndexWriter(RankFileWriter):
     def write(self, document: Document, rank: int = 0, **kwargs) -> None:
         language = document.metadata["language"]
         if language not in self._described:  # every rank writes the same settings: the last one stays
-            with self.output_folder.open(f"{INDEX_DIR}/{language}/{META_FILE}", "w") as file:
-                file.write(json.dumps(signature_settings(language, self.seed), indent=1, sort_keys=True) + "\n")
+            write_signature_settings(self.output_folder, language, self.seed, under=INDEX_DIR)
             self._described.add(language)
         super().write(document, rank, **kwargs)
