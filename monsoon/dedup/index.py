@@ -27,6 +27,7 @@ from datatrove.io import DataFolder, get_datafolder
 
 from monsoon.dedup.signatures import EXACT_SCHEME, SCHEME
 from monsoon.languages import get_language
+from monsoon.sorted_keys import in_sorted
 
 INDEX_DIR = "_index"
 META_FILE = "_signatures.json"  # "_": parquet readers of the folder (pyarrow, Spark) skip it
@@ -114,10 +115,7 @@ def _sorted_keys(values: Iterable[int]) -> np.ndarray:
 
 def _present(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """Positions of `values` found in the sorted `keys` (a binary search: no set rebuilt per batch)."""
-    if not len(keys) or not len(values):
-        return np.zeros(0, dtype=np.int64)
-    at = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
-    return np.flatnonzero(keys[at] == values)
+    return np.flatnonzero(in_sorted(keys, values))
 
 
 def _keep_smallest(found: dict, key, earlier: Earlier) -> None:

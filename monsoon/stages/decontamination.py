@@ -54,6 +54,7 @@ from fsspec.core import url_to_fs
 from monsoon import storage
 from monsoon.accounting import LedgerFilter, count_dropped, count_errored
 from monsoon.config import DecontaminationConfig
+from monsoon.sorted_keys import in_sorted
 from monsoon.tokens import LLAMA3, load_token_counter
 
 REASON_PREFIX = "benchmark_contamination:"
@@ -197,10 +198,7 @@ class Benchmark:
 
 
 def _found(index: np.ndarray, hashes: np.ndarray) -> int:
-    if not len(index) or not len(hashes):
-        return 0
-    at = np.minimum(np.searchsorted(index, hashes), len(index) - 1)
-    return int(np.count_nonzero(index[at] == hashes))
+    return int(np.count_nonzero(in_sorted(index, hashes)))
 
 
 def benchmark_files(entries: list[str]) -> list[tuple[str, str]]:

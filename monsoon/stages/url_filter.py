@@ -37,6 +37,7 @@ from datatrove.utils._import_utils import ASSETS_PATH
 
 from monsoon.accounting import LedgerFilter, count_dropped, count_errored
 from monsoon.languages import UrlFilterSpec, get_language
+from monsoon.sorted_keys import in_sorted
 
 BLOCKLIST_ARCHIVE = "url_filterblacklistsv0_3_0.tar.gz"  # datatrove's asset: members `domains` and `urls`
 FORMAT = "xxh3_64-v1"  # changes when the cached arrays would be built differently
@@ -118,9 +119,7 @@ def blocklist_arrays() -> dict[str, np.ndarray]:
 
 
 def _listed(array: np.ndarray, text: str) -> bool:
-    value = np.uint64(_hash(text))
-    i = int(np.searchsorted(array, value))
-    return i < len(array) and array[i] == value
+    return bool(in_sorted(array, np.array([_hash(text)], dtype=np.uint64))[0])
 
 
 @cache
