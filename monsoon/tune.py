@@ -54,7 +54,7 @@ def with_overrides(language: Language, assignments: list[str]) -> Language:
     def copied(bounds: dict[str, Bounds]) -> dict[str, Bounds]:
         return {family: Bounds(dict(b.min), dict(b.max)) for family, b in bounds.items()}
 
-    filters, junk = copied(language.filters), copied(language.junk.filters if language.junk else {})
+    filters, junk = copied(language.filters), copied(junk_filters(language))
     for assignment in assignments:
         key, sep, raw = assignment.partition("=")
         parts = key.strip().split(".")
