@@ -223,20 +223,33 @@ def run_monsoon(input_dir: Path, work: Path, prelid: bool = True, recipe: str = 
 
 
 def run_datatrove(input_dir: Path, work: Path) -> dict:
-    """WarcReader -> Trafilatura -> LanguageFilter -> each language's FineWeb-2 filters exactly as published (its
-    kwargs and datatrove's word tokenizers: bench/fineweb2_reference.py) -> writer. FineWeb's URLFilter is in the
-    chain of English only (reference_filters), as monsoon switches it on for English only; English is no target
-    here, so neither pipeline runs it (fineweb-2-pipeline.py runs it upstream of LID for every language)."""
+    """FineWeb-2's pipeline (fineweb-2-pipeline.py @7ee60b3) in datatrove, on one core: WarcReader -> Trafilatura
+    (favour_precision) -> LanguageFilter (top label only, as its GlotLID step) -> each language's minimum score
+    (its step 3) -> FineWeb's URLFilter and the language's FineWeb-2 filters exactly as published (their kwargs and
+    datatrove's word tokenizers: bench/fineweb2_reference.py) -> writer.
+
+    Two differences, both for a like-for-like run on this machine: the LID model is lid.176 (monsoon's default; no
+    GlotLID here), so the minimum scores are FineWeb-2's rule (median - sigma, within 0.3-0.9) applied to lid.176's
+    scores as bench/lid_minimums.py measures them (monsoon's language files, recipe fineweb2), not the GlotLID values
+    of its configs; and trafilatura's timeout is monsoon's 5 s (datatrove's default is 1 s), so that a loaded machine
+    times out the same pages on both sides. FineWeb runs the URL filter before extraction; it reads only the URL, so
+    its place changes no decision (no bench page is blocked)."""
     from datatrove.executor import LocalPipelineExecutor
     from datatrove.pipeline.base import PipelineStep
     from datatrove.pipeline.extractors import Trafilatura
-    from datatrove.pipeline.filters import LanguageFilter
+    from datatrove.pipeline.filters import LambdaFilter, LanguageFilter
     from datatrove.pipeline.readers import WarcReader
     from datatrove.pipeline.writers import JsonlWriter
     from datatrove.utils.lid import FT176LID
     from fineweb2_reference import reference_filters
 
+    from monsoon.languages import get_language
     from monsoon.stages.lid import embedded_model_path
+
+    minimum = {
+        iso1: get_language(code).minimum_score("lid176", "fineweb2")
+        for code, iso1 in zip(TARGETS, TARGET_ISO1, strict=True)
+    }
 
     class PerLanguageFilters(PipelineStep):
         """Routes each document to its language's datatrove filters (FineWeb-2 runs one pipeline per language)."""
@@ -253,12 +266,17 @@ def run_datatrove(input_dir: Path, work: Path) -> dict:
 
     # the same lid.176 model file monsoon uses: datatrove "downloads" it from the local path into its cache
     FT176LID.MODEL_URL = embedded_model_path()
-    language_filter = LanguageFilter(languages=TARGET_ISO1, language_threshold=0.6)
     executor = LocalPipelineExecutor(
         [
             WarcReader(str(input_dir)),
             Trafilatura(favour_precision=True, timeout=5),
-            language_filter,
+            LanguageFilter(label_only=True),
+            LambdaFilter(
+                lambda doc: (
+                    doc.metadata["language"] in minimum
+                    and doc.metadata["language_score"] >= minimum[doc.metadata["language"]]
+                )
+            ),
             PerLanguageFilters(),
             JsonlWriter(str(work / "kept")),
         ],

@@ -38,6 +38,9 @@ def test_run_prints_the_summary_and_writes_the_output_contract(tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "tha_Thai" in result.stdout and "docs/s" in result.stdout
+    stages = json.loads((tmp_path / "out" / "_work" / "stage_seconds.json").read_text())
+    assert list(stages) == ["1_extract", "2_clusters", "3_write"] and all(s > 0 for s in stages.values())
+    assert f"wall time per stage: 1_extract {stages['1_extract']:.1f} s, 2_clusters" in result.stdout
     accounting = json.loads((tmp_path / "out" / "accounting.json").read_text())
     assert accounting["total"]["read"] == 2
     assert accounting["languages"]["tha_Thai"]["kept"] == 2

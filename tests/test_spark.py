@@ -92,6 +92,8 @@ def test_spark_output_has_the_local_layout_and_schema(both_engines):
     for path in spark_files:
         assert pq.read_schema(path).equals(local_schema, check_metadata=True)
     assert not (spark_out / "_work" / "attempts").exists()  # every attempt folder was moved into place
+    stages = json.loads((spark_out / "_work" / "stage_seconds.json").read_text())
+    assert list(stages) == ["spark_session", "1_extract", "2_clusters", "3_write"]
 
 
 def test_spark_keeps_the_local_engines_dropped_documents(both_engines):

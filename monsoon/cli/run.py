@@ -110,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (JobChanged, FileNotFoundError, IncompatibleIndex) as error:
         print(f"monsoon run: {error}", file=sys.stderr)
         return 1
-    total_tasks = sum(executor.world_size for executor in build_executors(config, layout))
+    total_tasks = sum(executor.world_size for executor in build_executors(config, layout).values())
     done = threading.Event()
     with _quiet_stderr(layout) as terminal:
         bar = threading.Thread(target=_progress, args=(layout, total_tasks, done, terminal), daemon=True)
@@ -133,10 +133,13 @@ def _report(accounting: dict, elapsed: float, config) -> int:
     """Print the accounting table; the exit code: 1 when the run wrote no document, 2 when a document read is
     not accounted for."""
     from monsoon.accounting import format_table, unaccounted
+    from monsoon.pipelines.layout import RunLayout
 
     read, kept = accounting["total"]["read"], accounting["total"]["kept"]
     print(format_table(accounting))
     print(f"\n{read} documents in {elapsed:.1f} s ({read / elapsed:.1f} docs/s); output: {config.output}")
+    if stages := RunLayout.of(config).stage_seconds():
+        print("wall time per stage: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages.items()))
     if read == 0:
         print(f"monsoon run: no document was read from {config.input}", file=sys.stderr)
         return 1

@@ -13,6 +13,7 @@ local folder and a remote one behave the same in both engines:
     OUTPUT/_work/intermediate/<language>/<rank>.parquet   the documents stage's output, with MinHash bands
     OUTPUT/_work/clusters/<language>/<rank>.parquet       near-duplicate clusters of that rank's documents
     OUTPUT/_work/logs/<stage>/                            datatrove's per-rank protocol: completions/, stats/, logs/
+    OUTPUT/_work/stage_seconds.json                       wall time of each stage the last invocation ran
     OUTPUT/_work/logs/console.log                         the workers' console output (local engine)
     OUTPUT/_work/attempts/<stage>/<rank>-<attempt>/       Spark task attempts, moved into place when finished
     OUTPUT/_work/checkpoints/                             Spark checkpoints
@@ -116,6 +117,19 @@ class RunLayout:
     def write_accounting(self, accounting: dict) -> None:
         with self.root.open("accounting.json", "w") as file:
             file.write(json.dumps(accounting, indent=2, sort_keys=True) + "\n")
+
+    def write_stage_seconds(self, seconds: dict[str, float]) -> None:
+        """The wall time of each stage this invocation ran (on Spark, also its session's start-up); a resumed run
+        times only what it ran."""
+        with self.root.open("_work/stage_seconds.json", "w") as file:
+            file.write(json.dumps({name: round(value, 2) for name, value in seconds.items()}, indent=2) + "\n")
+
+    def stage_seconds(self) -> dict[str, float]:
+        folder = self.root
+        if not folder.exists("_work/stage_seconds.json"):
+            return {}
+        with folder.open("_work/stage_seconds.json") as file:
+            return json.load(file)
 
     def remove(self, *names: str) -> None:
         """Remove files or folders (relative to the output), those that exist."""

@@ -3,6 +3,8 @@ through its logging dir (datatrove's completion markers), all paths from the run
 
 from __future__ import annotations
 
+import time
+
 from datatrove.executor import LocalPipelineExecutor
 
 from monsoon.accounting import collect
@@ -13,17 +15,17 @@ from monsoon.pipelines.layout import RunLayout, input_files, job_fingerprint, st
 from monsoon.processes import forked_children_die_with_parent
 
 
-def build_executors(config: RunConfig, layout: RunLayout) -> list[LocalPipelineExecutor]:
-    """One executor per stage of the plan, in order."""
-    return [
-        LocalPipelineExecutor(
+def build_executors(config: RunConfig, layout: RunLayout) -> dict[str, LocalPipelineExecutor]:
+    """One executor per stage of the plan, by stage name, in order."""
+    return {
+        stage.name: LocalPipelineExecutor(
             stage.steps(layout.output),
             tasks=len(config.languages) if stage.per_language else config.tasks,
             workers=config.workers,
             logging_dir=layout.stage_logs(stage.name),
         )
         for stage in plan.stages(config, layout)
-    ]
+    }
 
 
 def prepare(config: RunConfig, restart: bool = False) -> RunLayout:
@@ -43,13 +45,16 @@ def run_prepared(config: RunConfig, layout: RunLayout) -> dict:
     The stages run one after the other (a failed rank raises), so no stage starts on a predecessor's partial
     output."""
     forked_children_die_with_parent()
-    documents, *after_documents = build_executors(config, layout)
-    documents.run()
-    if layout.has_files(layout.intermediate):  # else nothing was kept
-        for executor in after_documents:
-            executor.run()
+    seconds: dict[str, float] = {}
+    for name, executor in build_executors(config, layout).items():
+        if name != plan.DOCUMENTS and not layout.has_files(layout.intermediate):
+            break  # nothing was kept
+        started = time.perf_counter()
+        executor.run()
+        seconds[name] = time.perf_counter() - started
     accounting = collect(layout.folder("_work", "logs"))
     layout.write_accounting(accounting)
+    layout.write_stage_seconds(seconds)
     return accounting
 
 

@@ -20,6 +20,7 @@ clusters, once computed); another job is refused unless restarted.
 from __future__ import annotations
 
 import sys
+import time
 from functools import partial
 
 from datatrove.executor.base import DistributedEnvVars, PipelineExecutor
@@ -134,8 +135,11 @@ def _cluster(spark, config: RunConfig, layout: RunLayout) -> None:
     from monsoon.dedup.spark import decide, line_removals
 
     files = get_datafolder(layout.intermediate).list_files(glob_pattern="*/*.parquet")
+    # the language folders, not each file: past 32 paths Spark lists them in a job of one task per path (a
+    # 672-task job of 2.5-3.7 s on bench/spark_vs_local.py's 96 input files)
+    languages = sorted({name.split("/", 1)[0] for name in files})
     documents = (
-        spark.read.parquet(*[join(layout.intermediate, name) for name in files])
+        spark.read.parquet(*[join(layout.intermediate, language) for language in languages])
         .select(
             "language",
             "id",
@@ -183,20 +187,24 @@ def run_spark(config: RunConfig, master: str | None = None, restart: bool = Fals
     ranks = len(inputs)  # one documents rank per input file
     check_against(config.dedup.against, config.output, config.languages, config.dedup.seed, config.dedup.enabled)
     start_or_resume(layout, job_fingerprint(config, inputs, "spark", ranks), restart)
+    started = time.perf_counter()
     spark = spark_session("monsoon run", master)
+    seconds = {"spark_session": time.perf_counter() - started}  # the JVM's start, or nothing when one runs already
     context = spark.sparkContext
     context.setCheckpointDir(layout.uri("_work", "checkpoints"))
 
-    documents, *after_documents = plan.stages(config, layout)
-    _run_stage(context, config, layout, documents, ranks)
-    if layout.has_files(layout.intermediate):  # else nothing was kept
-        for stage in after_documents:
-            if stage.name == plan.CLUSTERS:  # the one engine-specific stage
-                _cluster_once(spark, config, layout)
-            else:
-                _run_stage(context, config, layout, stage, ranks)
+    for stage in plan.stages(config, layout):
+        if stage.name != plan.DOCUMENTS and not layout.has_files(layout.intermediate):
+            break  # nothing was kept
+        started = time.perf_counter()
+        if stage.name == plan.CLUSTERS:  # the one engine-specific stage
+            _cluster_once(spark, config, layout)
+        else:
+            _run_stage(context, config, layout, stage, ranks)
+        seconds[stage.name] = time.perf_counter() - started
 
     accounting = collect(layout.folder("_work", "logs"))
     layout.remove("_work/attempts", "_work/checkpoints")
     layout.write_accounting(accounting)
+    layout.write_stage_seconds(seconds)
     return accounting

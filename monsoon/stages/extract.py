@@ -4,6 +4,7 @@ so pathological HTML can neither hang nor exhaust a worker. Every failure is cou
 from __future__ import annotations
 
 import resource
+from functools import cache
 
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.extractors.base import ExtractorSandbox
@@ -32,6 +33,15 @@ class _MemoryCappedSandbox(ExtractorSandbox):
         super()._worker(conn, extract_fn)
 
 
+@cache
+def _load_trafilatura() -> None:
+    """Import trafilatura and run it once in this worker process, so that each task's sandbox, a fork of it, starts
+    with trafilatura loaded and warm: once per worker instead of once per task (0.1-0.2 s a task)."""
+    from trafilatura import extract
+
+    extract("<html><body><p>A page to warm the extractor up.</p></body></html>")
+
+
 class Extract(Trafilatura):
     """HTML -> main text. Plain-text documents (WET conversion records) pass through unchanged."""
 
@@ -44,6 +54,7 @@ class Extract(Trafilatura):
         self.max_memory = max_memory
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        _load_trafilatura()
         with _MemoryCappedSandbox(self.timeout, self.max_memory) as sandbox:
             for doc in data:
                 if doc.metadata.get("content_kind") == "text":

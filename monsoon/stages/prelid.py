@@ -71,15 +71,15 @@ class PreLanguageCheck(PipelineStep):
                 continue
             with self.track_time():
                 lang, text = page_hints(doc.text, self.text_chars)
-                labels, scores = model.predict(text, k=self.top_k) if text else ((), ())
-                guesses = {
-                    normalise_label(label)
-                    for label, score in zip(labels, scores, strict=True)
-                    if score >= self.min_score
-                }
-                if lang:
-                    guesses.add(normalise_label(lang.lower()))
-            if guesses & targets:
+                # a page whose lang attribute names a target goes on whatever the model says: no need to ask it
+                passes = lang is not None and normalise_label(lang.lower()) in targets
+                if not passes and text:
+                    labels, scores = model.predict(text, k=self.top_k)
+                    passes = any(
+                        score >= self.min_score and normalise_label(label) in targets
+                        for label, score in zip(labels, scores, strict=True)
+                    )
+            if passes:
                 yield doc
             else:
                 count_dropped(self, doc, "prelid_not_target_language")

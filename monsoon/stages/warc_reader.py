@@ -15,6 +15,7 @@ from typing import IO
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.readers.base import BaseDiskReader
+from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
@@ -99,6 +100,22 @@ def _next_record_start(stream: IO[bytes], after: int, gzipped: bool) -> int | No
         position += _SCAN_CHUNK
 
 
+def _isal_gzip_member():
+    return isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
+
+
+def _archive_iterator(stream: IO[bytes]) -> ArchiveIterator:
+    """warcio's record iterator, inflating gzip members with ISA-L instead of zlib: the same bytes, ~1.5x faster
+    (the reader alone on bench/run.py's input: 0.44 -> 0.29 s for 96 MiB of HTML). Set on this iterator's buffered
+    reader only (an instance attribute shadows warcio's class table), so warcio stays as it is for everyone else."""
+    records = ArchiveIterator(stream, check_digests=False)
+    reader = records.reader
+    reader.DECOMPRESSORS = {**reader.DECOMPRESSORS, "gzip": _isal_gzip_member}
+    if reader.decomp_type == "gzip":  # the first member's decompressor was made by the constructor
+        reader.decompressor = _isal_gzip_member()
+    return records
+
+
 def _check_tail(stream: IO[bytes], end: int) -> None:
     """warcio stops silently at a truncated last gzip member: bytes left after the last whole record are a
     damaged record."""
@@ -161,7 +178,7 @@ class WarcDocumentReader(BaseDiskReader):
         self, stream: IO[bytes], start: int, filepath: str, dump: str, skip: int, check_tail: bool
     ) -> Iterator[Document]:
         stream.seek(start)
-        records = ArchiveIterator(stream, check_digests=False)
+        records = _archive_iterator(stream)
         offset, counted, seen = start, False, 0
         while True:
             try:
