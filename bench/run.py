@@ -124,6 +124,10 @@ def _write_warc(folder: Path, chosen: list[tuple[Page, int]]) -> None:
         writer = WARCWriter(out, gzip=False)
         record = writer.create_warc_record(url, "response", payload=io.BytesIO(page.payload), http_headers=headers)
         record.rec_headers.replace_header("WARC-Record-ID", f"<urn:uuid:{uuid.UUID(int=n + 1)}>")
+        # as Common Crawl's WARCs do (its own detection of the payload): without it datatrove's WarcReader guesses
+        # the type with libmagic and skips XHTML pages (text/xml) and pages that open with a script
+        mime = page.content_type.split(";")[0].strip()
+        record.rec_headers.add_header("WARC-Identified-Payload-Type", mime)
         writer.write_record(record)
         members.append(gzip.compress(out.getvalue(), mtime=0))
     folder.mkdir(parents=True, exist_ok=True)
