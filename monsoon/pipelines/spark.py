@@ -96,7 +96,7 @@ def _run_rank(config: RunConfig, stage: plan.Stage, world_size: int, rank: int) 
     executor = SparkRank(stage.steps(attempt), layout.stage_logs(stage.name), world_size, attempt, layout.output)
     executor._run_for_rank(rank, local_rank=1)  # local_rank 1: only errors to the executor's stderr
     # pyspark's daemon runs a full gc.collect() after each task of a reused Python worker; with the models, tries and
-    # word-tokenizer vocabularies a worker keeps (~1M objects) that took ~210 ms a task. This task's garbage is
+    # word-tokenizer vocabularies a worker keeps (~0.7M objects) that took ~210 ms a task. This task's garbage is
     # collected here, what survives (those caches) is frozen, so the daemon's collection scans only what the next
     # task makes (bench/spark_vs_local.py, 96 files: documents stage 198.6 -> 190.9 s, write stage 14.5 -> 4.0 s).
     gc.collect()
