@@ -1,11 +1,12 @@
-"""Benchmark: monsoon's local pipeline against datatrove running FineWeb-2's filtering exactly as published, on the
-same crawl-like WARC, in one command (`python bench/run.py`).
+"""Benchmark: monsoon's local pipeline against datatrove running FineWeb-2's pipeline as published (`run_datatrove`
+says how and the two differences), on the same crawl-like WARC, in one command (`python bench/run.py`).
 
 The input is built from every distinct real page available (../shared/data: realweb_sea/dev, the dev extraction
 sets, the readable responses of warc_samples) plus the bundled sample's target-language pages: each non-target
 page appears `--other-copies` (3) x `--scale` times, and target-language pages make up `--target-share` (10%) of
 the whole, cycling through the distinct target pages in a fixed shuffled order. Every copy has its own URL and
-record id. The input's composition (distinct pages, languages, sources, HTML sizes) is printed first.
+record id, and the WARC-Identified-Payload-Type of a Common Crawl record. The input's composition (distinct pages,
+languages, sources, HTML sizes) is printed first.
 Each pipeline runs in its own process with one task and one worker, so docs/s is per core and peak RSS is
 that pipeline's own. Printed: docs/s per core, peak RSS (also on a double-size input), per-stage time shares,
 the share of the reference's kept target-language documents that monsoon also keeps and the reverse (before
