@@ -27,6 +27,8 @@ from pathlib import Path
 
 from run import REPO, SHARED_WARCS, _responses
 
+from monsoon.pipelines.plan import DOCUMENTS
+
 CORES = 2
 
 
@@ -122,7 +124,7 @@ def main() -> None:
     print(f"{'stage':>13} {'local':>8} {'spark':>8}")
     for stage in local["stages"]:
         print(f"{stage:>13} {local['stages'][stage]:>7.1f}s {spark['stages'].get(stage, 0):>7.1f}s")
-    after = [stage for stage in local["stages"] if stage != "1_extract"]
+    after = [stage for stage in local["stages"] if stage != DOCUMENTS]
     overhead = sum(spark["stages"].get(stage, 0) - local["stages"][stage] for stage in after)
     print(
         f"spark fixed overhead: session start-up {spark['startup_seconds']:.1f} s (before the clock), "

@@ -3,8 +3,6 @@ through its logging dir (datatrove's completion markers), all paths from the run
 
 from __future__ import annotations
 
-import time
-
 from datatrove.executor import LocalPipelineExecutor
 
 from monsoon.accounting import collect
@@ -45,13 +43,8 @@ def run_prepared(config: RunConfig, layout: RunLayout) -> dict:
     The stages run one after the other (a failed rank raises), so no stage starts on a predecessor's partial
     output."""
     forked_children_die_with_parent()
-    seconds: dict[str, float] = {}
-    for name, executor in build_executors(config, layout).items():
-        if name != plan.DOCUMENTS and not layout.has_files(layout.intermediate):
-            break  # nothing was kept
-        started = time.perf_counter()
-        executor.run()
-        seconds[name] = time.perf_counter() - started
+    executors = build_executors(config, layout)
+    seconds = plan.run_in_order(layout, {name: executor.run for name, executor in executors.items()})
     accounting = collect(layout.folder("_work", "logs"))
     layout.write_accounting(accounting)
     layout.write_stage_seconds(seconds)

@@ -21,6 +21,7 @@ With `keep_dropped`, stages 1 and 3 also write the documents their steps drop to
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -183,6 +184,19 @@ def stages(config: RunConfig, layout: RunLayout) -> list[Stage]:
         run.append(Stage(CLUSTERS, partial(clusters_stage, config, layout), per_language=True))
     run.append(Stage(WRITE, partial(write_stage, config, layout)))
     return run
+
+
+def run_in_order(layout: RunLayout, runs: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """Run each stage (name -> what runs it, in the plan's order) after the one before; the stages after the
+    documents stage only when it kept something. Returns the wall seconds of each stage run."""
+    seconds: dict[str, float] = {}
+    for name, run in runs.items():
+        if name != DOCUMENTS and not layout.has_files(layout.intermediate):
+            break  # nothing was kept
+        started = time.perf_counter()
+        run()
+        seconds[name] = time.perf_counter() - started
+    return seconds
 
 
 def pipe(

@@ -203,15 +203,13 @@ def run_spark(config: RunConfig, master: str | None = None, restart: bool = Fals
     context = spark.sparkContext
     context.setCheckpointDir(layout.uri("_work", "checkpoints"))
 
-    for stage in plan.stages(config, layout):
-        if stage.name != plan.DOCUMENTS and not layout.has_files(layout.intermediate):
-            break  # nothing was kept
-        started = time.perf_counter()
-        if stage.name == plan.CLUSTERS:  # the one engine-specific stage
-            _cluster_once(spark, config, layout)
-        else:
-            _run_stage(context, config, layout, stage, ranks)
-        seconds[stage.name] = time.perf_counter() - started
+    runs = {
+        stage.name: partial(_cluster_once, spark, config, layout)  # the one engine-specific stage
+        if stage.name == plan.CLUSTERS
+        else partial(_run_stage, context, config, layout, stage, ranks)
+        for stage in plan.stages(config, layout)
+    }
+    seconds.update(plan.run_in_order(layout, runs))
 
     accounting = collect(layout.folder("_work", "logs"))
     layout.remove("_work/attempts", "_work/checkpoints")
