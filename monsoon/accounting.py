@@ -70,7 +70,8 @@ def keep_dropped(steps: list[PipelineStep], writer: PipelineStep) -> list[Pipeli
     """The steps, each handing the documents it drops to `writer` (stages/dropped.py's DroppedWriter, which must
     come last: it passes documents through and closes its files when the rank's documents are drained)."""
     for step in steps:
-        setattr(step, _DROPPED_WRITER, writer)
+        # a step under the per-document budget (stages/budget.py) books its drops through the step it wraps
+        setattr(getattr(step, "wrapped", step), _DROPPED_WRITER, writer)
     return [*steps, writer]
 
 

@@ -104,6 +104,30 @@ class DecontaminationConfig:
 
 
 @dataclass
+class BudgetConfig:
+    """The per-document budget of every per-document step (stages/budget.py): a document over it is dropped with a
+    reason naming the step (budget.time.<step>, budget.size.<step>), never a stalled task."""
+
+    # seconds one step may spend on one document. Normal pages take milliseconds a step; the slowest legitimate ones
+    # (2 MB of Japanese through Sudachi) a few seconds; extraction has its own `extract.timeout` inside this
+    seconds: float = 30.0
+    max_chars: int = 0  # characters of text a step takes (0: no cap beyond reader.max_html_bytes)
+    # per step (its key, e.g. pii_mask, language_id): {seconds: ..., max_chars: ...}
+    steps: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from monsoon.stages.budget import STEP_KEYS
+
+        if self.seconds < 0 or self.max_chars < 0:
+            raise ValueError("budget.seconds and budget.max_chars must be >= 0 (0: no limit)")
+        for key, limits in self.steps.items():
+            if key not in STEP_KEYS:
+                raise ValueError(f"budget.steps: unknown step {key!r} (steps: {', '.join(STEP_KEYS)})")
+            if not isinstance(limits, dict) or set(limits) - {"seconds", "max_chars"}:
+                raise ValueError(f"budget.steps.{key} takes seconds and max_chars only")
+
+
+@dataclass
 class RunConfig:
     input: str
     output: str
@@ -122,6 +146,7 @@ class RunConfig:
     pii: PiiConfig = field(default_factory=PiiConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     decontamination: DecontaminationConfig = field(default_factory=DecontaminationConfig)
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
     tokenizer: str = "llama3"  # "llama3" (from the llama-models wheel), a tokenizer.json path, or an HF hub name
     # "monsoon": FineWeb-2 as published plus each language file's recorded `deviations`; "fineweb2": none of them
     recipe: str = "monsoon"

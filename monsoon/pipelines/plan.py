@@ -33,6 +33,7 @@ from monsoon.accounting import keep_dropped
 from monsoon.config import RunConfig
 from monsoon.pipelines.inputs import input_folder
 from monsoon.pipelines.layout import RunLayout
+from monsoon.stages.budget import budgeted
 from monsoon.stages.decontamination import Decontamination
 from monsoon.stages.dedup_index import DedupIndexWriter
 from monsoon.stages.dropped import DroppedWriter
@@ -116,15 +117,21 @@ def document_steps(config: RunConfig) -> list[PipelineStep]:
     return steps
 
 
+def under_budget(config: RunConfig, steps: list[PipelineStep]) -> list[PipelineStep]:
+    """The per-document steps, each under the per-document budget (stages/budget.py)."""
+    budget = config.budget
+    return budgeted(steps, budget.seconds, budget.max_chars, budget.steps)
+
+
 def identification_stage(config: RunConfig) -> list[PipelineStep]:
     """The documents stage up to language identification, writing nothing: what `monsoon tune` runs on WARCs."""
-    return [warc_reader(config), *identification_steps(config)]
+    return [warc_reader(config), *under_budget(config, identification_steps(config))]
 
 
 def documents_stage(config: RunConfig, root: str) -> list[PipelineStep]:
     """Stage 1's steps, writing the intermediate files (and the dropped documents) under `root`: the run's output
     folder, or a Spark task's attempt folder that stands for it (every stage writes the layout's paths under it)."""
-    steps = [warc_reader(config), *document_steps(config)]
+    steps = [warc_reader(config), *under_budget(config, document_steps(config))]
     lines = config.dedup.enabled and config.dedup.lines
     steps.append(CorpusWriter(RunLayout(root).intermediate, tokenizer=config.tokenizer, final=False, lines=lines))
     return kept_dropped(config, steps, root, DOCUMENTS)

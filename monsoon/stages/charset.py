@@ -22,6 +22,10 @@ _SUPERSET_LABELS = {
 _SUPERSETS = {codecs.lookup(label).name: superset for label, superset in _SUPERSET_LABELS.items()}
 MAX_REPLACEMENT_SHARE = 0.01
 _ISO2022_JP_ESCAPE = re.compile(rb"\x1b\$[@B]")
+# UTF-7 and the *_escape codecs decode to code units, so a page can smuggle in a lone surrogate (`+2AA-`), which no
+# UTF-8 encoder, fastText's included, accepts: it becomes U+FFFD like any undecodable byte
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 # Web labels Python's codec registry does not know.
@@ -33,10 +37,13 @@ def codec_for_label(label: str | None) -> str | None:
         return None
     label = label.strip().lower()
     try:
-        name = codecs.lookup(_WEB_LABELS.get(label, label)).name
+        info = codecs.lookup(_WEB_LABELS.get(label, label))
     except LookupError:
         return None
-    return _SUPERSETS.get(name, name)
+    # Python's "undefined" codec raises on every input; bytes-to-bytes codecs (base64, zlib) decode no text
+    if info.name == "undefined" or not info._is_text_encoding:
+        return None
+    return _SUPERSETS.get(info.name, info.name)
 
 
 def declared_charset(payload: bytes, content_type: str) -> str | None:
@@ -49,10 +56,27 @@ def declared_charset(payload: bytes, content_type: str) -> str | None:
     return None
 
 
+def is_wide(payload: bytes, content_type: str = "") -> bool:
+    """The page is UTF-16 or UTF-32 (a byte-order mark, or declared): NUL bytes are its text, not binary data."""
+    if payload.startswith(_UTF16_BOMS):
+        return True
+    codec = declared_charset(payload, content_type) or ""
+    return codec.startswith(("utf-16", "utf-32"))
+
+
 def decode_html(payload: bytes, content_type: str = "") -> tuple[str | None, str | None]:
     """(text, codec used); text is None when no charset decodes the bytes without heavy damage."""
+    text, codec = _decode(payload, content_type)
+    if text is not None and codec != "utf-8":  # strict UTF-8 never yields a surrogate
+        text = _LONE_SURROGATE.sub("\ufffd", text)
+    return text, codec
+
+
+def _decode(payload: bytes, content_type: str) -> tuple[str | None, str | None]:
     if payload.startswith(codecs.BOM_UTF8):
         return payload[3:].decode("utf-8", "replace"), "utf-8"
+    if payload.startswith(_UTF16_BOMS):
+        return payload.decode("utf-16", "replace"), "utf-16"
     candidates = [declared_charset(payload, content_type), "utf-8"]
     if _ISO2022_JP_ESCAPE.search(payload[:65536]):  # 7-bit, so it would pass as UTF-8: its escapes give it away
         candidates.insert(1, "iso2022_jp")
@@ -60,7 +84,7 @@ def decode_html(payload: bytes, content_type: str = "") -> tuple[str | None, str
         if codec:
             try:
                 return payload.decode(codec), codec
-            except (UnicodeDecodeError, LookupError):
+            except (UnicodeError, LookupError):
                 continue
     import cchardet
 

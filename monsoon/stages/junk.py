@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from urllib.parse import urlparse
 
 from datatrove.data import Document
 
@@ -17,6 +16,7 @@ from monsoon.accounting import LedgerFilter, count_dropped, count_errored
 from monsoon.filters import FAMILIES
 from monsoon.languages import LANGUAGES_DIR, JunkSpec, get_language, read_word_file
 from monsoon.stages.ng_hosts import listed_category
+from monsoon.urls import url_host
 
 BUNDLED_BLOCKLIST = str(LANGUAGES_DIR / "blocklist")  # a few hosts per category, UT1's layout; tests use it
 
@@ -28,7 +28,7 @@ def host_words(name: str) -> tuple[tuple[str, str], ...]:
 
 
 def url_reason(url: str, spec: JunkSpec, blocklist: str) -> str | None:
-    host = (urlparse(url).hostname or "").lower()
+    host = url_host(url)
     if not host:
         return None
     if spec.blocklist_categories and (category := listed_category(host, blocklist, tuple(spec.blocklist_categories))):

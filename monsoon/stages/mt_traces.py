@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from urllib.parse import urlsplit
 
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
@@ -17,6 +16,7 @@ from datatrove.pipeline.base import PipelineStep
 from monsoon.accounting import count_dropped
 from monsoon.config import build, read_yaml
 from monsoon.languages import LANGUAGES_DIR
+from monsoon.urls import url_path
 
 ACTIONS = ("drop", "tag")
 SIGNAL_PREFIX = "mt_traces."
@@ -61,7 +61,7 @@ def _matches(regex: re.Pattern, text: str, times: int) -> bool:
 
 
 def _lang_subfolder(url: str) -> str | None:
-    match = _LANG_SEGMENT.match(urlsplit(url).path) if url else None
+    match = _LANG_SEGMENT.match(url_path(url)) if url else None
     return match.group(1).lower() if match else None
 
 

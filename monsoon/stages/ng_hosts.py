@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from urllib.parse import urlparse
 
 from datatrove.data import Document
 
 from monsoon.accounting import LedgerFilter, count_dropped
 from monsoon.languages import NgHostSpec, get_language
+from monsoon.urls import url_host
 
 
 @cache
@@ -31,7 +31,7 @@ def ut1_hosts(folder: str, categories: tuple[str, ...]) -> dict[str, str]:
 
 
 def ng_host_reason(url: str, spec: NgHostSpec) -> str | None:
-    host = urlparse(url).hostname or ""
+    host = url_host(url)
     if host.endswith(tuple(spec.suffixes)):
         return "ng_host.suffix"
     if spec.ut1 and (category := ut1_hosts(spec.ut1, tuple(spec.ut1_categories)).get(host)):

@@ -20,7 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from monsoon.accounting import count_dropped, count_errored, count_read
-from monsoon.stages.charset import decode_html
+from monsoon.stages.charset import decode_html, is_wide
 
 DOCUMENT_RECORDS = {"response", "resource", "conversion"}  # conversion: WET plain text
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
@@ -28,6 +28,12 @@ _DUMP = re.compile(r"CC-MAIN-\d{4}-\d{2}")
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _SCAN_CHUNK = 1 << 20
 _READ_ERRORS = (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError, KeyError, IndexError)
+# warcio reads a WARC or HTTP header line, and the blank lines between records, with no bound: one 2.3 MiB gzip
+# member inflating to a 2 GiB header line, or to 2 GiB of "\n" after a record, cost > 5 GiB or > 10 min (issue 20).
+# Real header lines are under a few KiB (long URLs, cookies); a record with a 2 MB header line is still read
+# (tests/test_reader.py huge_*_header). Records are separated by two blank lines.
+MAX_HEADER_LINE = 4 << 20
+MAX_BLANK_LINES = 1000
 # warcio calls `uri.startswith(...)` on the WARC-Target-URI while parsing HTTP headers: a response/request
 # record without that header raises AttributeError on None inside warcio's record loader
 _HEADER_ERRORS = (*_READ_ERRORS, AttributeError)
@@ -39,6 +45,36 @@ class _NotChunked(Exception):
     def __init__(self, records_seen: int):
         super().__init__(records_seen)
         self.records_seen = records_seen
+
+
+class _Unbounded(ValueError):
+    """A header line or a run of blank lines over its bound: the reader skips to the next record."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _bound_lines(reader) -> None:
+    """Bound warcio's line reads on this iterator's reader (an instance attribute, warcio untouched elsewhere)."""
+    readline = reader.readline
+    blank_run = 0
+
+    def bounded_readline(length: int | None = None) -> bytes:
+        nonlocal blank_run
+        limit = MAX_HEADER_LINE if length is None else min(length, MAX_HEADER_LINE)
+        line = readline(limit + 1)
+        if len(line) > MAX_HEADER_LINE:
+            raise _Unbounded("header_line_too_long")
+        if line and not line.strip(b"\r\n"):
+            blank_run += 1
+            if blank_run > MAX_BLANK_LINES:
+                raise _Unbounded("too_many_blank_lines")
+        else:
+            blank_run = 0
+        return line
+
+    reader.readline = bounded_readline
 
 
 class _Damaged(Exception):
@@ -73,9 +109,39 @@ def _sniff_html(payload: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in head
 
 
-def _next_record_start(stream: IO[bytes], after: int, gzipped: bool) -> int | None:
+def _ends_cleanly(stream: IO[bytes], start: int, record) -> bool:
+    """In an uncompressed file, the record's Content-Length ends its block where the blank lines before the next
+    record (or the end of the file) are. Without this check a Content-Length larger than the record swallows the
+    records after it, which are then never read (the gzip reader's members re-synchronise by themselves)."""
+    try:
+        length = int(record.rec_headers.get_header("Content-Length") or "")
+    except ValueError:
+        return False
+    position = stream.tell()
+    try:
+        stream.seek(start)
+        head = stream.read(1 << 16)
+        header_end = head.find(b"\r\n\r\n")
+        if header_end < 0:
+            return True  # an unusual header block: warcio judges it
+        end = start + header_end + 4 + length
+        if end > stream.seek(0, 2):
+            return False
+        stream.seek(end)
+        after = stream.read(64).lstrip(b"\r\n")
+        return after == b"" or after.startswith(b"WARC/")
+    finally:
+        stream.seek(position)
+
+
+def _next_record_start(stream: IO[bytes], after: int, gzipped: bool, at_start: bool = False) -> int | None:
     """Offset of the next plausible record start after `after`: a gzip member that inflates to "WARC/",
-    or a "WARC/" version line in an uncompressed file."""
+    or a "WARC/" version line in an uncompressed file (`at_start`: also one at `after` itself)."""
+    if at_start and not gzipped:
+        stream.seek(after)
+        head = stream.read(64)
+        if head.lstrip(b"\r\n").startswith(b"WARC/"):
+            return after
     position = after
     while True:
         stream.seek(position)
@@ -113,6 +179,7 @@ def _archive_iterator(stream: IO[bytes]) -> ArchiveIterator:
     reader.DECOMPRESSORS = {**reader.DECOMPRESSORS, "gzip": _isal_gzip_member}
     if reader.decomp_type == "gzip":  # the first member's decompressor was made by the constructor
         reader.decompressor = _isal_gzip_member()
+    _bound_lines(reader)
     return records
 
 
@@ -149,8 +216,18 @@ class WarcDocumentReader(BaseDiskReader):
     def read_file(self, filepath: str) -> DocumentsPipeline:
         dump = self.dump or (m.group(0) if (m := _DUMP.search(filepath)) else "unknown")
         with self.data_folder.open(filepath, "rb", compression=None) as stream:
+            # compressed or not by its bytes, not its name; a file in which no record can be found is one error
+            gzipped = stream.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC
+            first = _next_record_start(stream, 0, gzipped, at_start=True)
+            if first is None:
+                count_read(self)
+                count_errored(self, None, "not_a_warc_file")
+                return
+            if first > 0:  # bytes before the first record: a damaged record
+                count_read(self)
+                count_errored(self, None, "malformed_record")
             try:
-                yield from self._read_resilient(stream, filepath, dump, gzipped=filepath.endswith(".gz"))
+                yield from self._read_resilient(stream, filepath, dump, gzipped, start=first)
             except _NotChunked as not_chunked:
                 # one gzip member holding many records: valid, but only readable as one decompressed stream
                 stream.seek(0)
@@ -160,12 +237,19 @@ class WarcDocumentReader(BaseDiskReader):
                     )
 
     def _read_resilient(
-        self, stream: IO[bytes], filepath: str, dump: str, gzipped: bool, skip: int = 0, skip_tail_check: bool = False
+        self,
+        stream: IO[bytes],
+        filepath: str,
+        dump: str,
+        gzipped: bool,
+        skip: int = 0,
+        skip_tail_check: bool = False,
+        start: int | None = 0,
     ) -> Iterator[Document]:
-        start: int | None = 0
+        plain = not gzipped and not skip_tail_check  # an uncompressed file, read as such
         while start is not None:
             try:
-                yield from self._read_from(stream, start, filepath, dump, skip, check_tail=not skip_tail_check)
+                yield from self._read_from(stream, start, filepath, dump, skip, not skip_tail_check, plain)
                 return
             except _Damaged as damaged:
                 if not damaged.counted:
@@ -175,7 +259,7 @@ class WarcDocumentReader(BaseDiskReader):
                 skip = 0
 
     def _read_from(
-        self, stream: IO[bytes], start: int, filepath: str, dump: str, skip: int, check_tail: bool
+        self, stream: IO[bytes], start: int, filepath: str, dump: str, skip: int, check_tail: bool, plain: bool
     ) -> Iterator[Document]:
         stream.seek(start)
         records = _archive_iterator(stream)
@@ -187,6 +271,8 @@ class WarcDocumentReader(BaseDiskReader):
                 if check_tail:
                     _check_tail(stream, records.offset)
                 return
+            except _Unbounded as error:  # a new, damaged record, even after the previous record's own tail
+                raise _Damaged(max(records.offset, offset), error.reason, counted=False) from error
             except _HEADER_ERRORS as error:
                 if "non-chunked gzip" in str(error):
                     raise _NotChunked(seen) from error
@@ -195,6 +281,8 @@ class WarcDocumentReader(BaseDiskReader):
                 failed_at = max(records.offset, offset)
                 raise _Damaged(failed_at, _error_reason(error), counted and failed_at == offset) from error
             offset, counted, seen = max(records.offset, start), False, seen + 1
+            if plain and not _ends_cleanly(stream, offset, record):
+                raise _Damaged(offset, "content_length_mismatch", counted=False)
             if seen <= skip or record.rec_type not in DOCUMENT_RECORDS:
                 continue
             count_read(self)
@@ -243,7 +331,7 @@ class WarcDocumentReader(BaseDiskReader):
             metadata["content_kind"] = "text"
         elif mime in HTML_TYPES or (not mime and _sniff_html(payload)):
             metadata["content_kind"] = "html"
-            if _looks_binary(payload):
+            if _looks_binary(payload) and not is_wide(payload, content_type):
                 reason = "binary_payload"
         else:
             reason = "not_html"
