@@ -77,7 +77,7 @@ class DecontaminationConfig:
     """Benchmark decontamination (stages/decontamination.py); off while `benchmarks` is empty."""
 
     # files of test items (.jsonl/.json, .parquet, .csv, .tsv; gzip allowed) or folders of them, local or URIs
-    benchmarks: list[str] = field(default_factory=list)
+    benchmarks: list[str] | str = field(default_factory=list)  # one path, or a list of them
     ngram: int = 13  # tokens (the run's tokenizer); GPT-3's 13-gram rule
     # ... stretched to span this many UTF-8 bytes: where Llama 3 splits a script into bytes (Tamil, Khmer, Lao,
     # Myanmar) 13 tokens are 19-27 bytes, a word or two, and 127 of 634 unrelated UDHR paragraphs and 5 of the
@@ -88,7 +88,7 @@ class DecontaminationConfig:
     min_tokens: int = 8
     min_item_bytes: int = 30
     action: str = "drop"  # "drop" (reason benchmark_contamination:<name>) or "tag" (quality signal, kept)
-    text_fields: list[str] = field(default_factory=lambda: ["text"])  # the item columns matched (each on its own)
+    text_fields: list[str] | str = field(default_factory=lambda: ["text"])  # the item columns matched (each on its own)
 
     def __post_init__(self) -> None:
         if isinstance(self.benchmarks, str):

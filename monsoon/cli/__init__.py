@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from monsoon.cli import dedup, index, lid, mix, run, tune
 
@@ -29,5 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from monsoon.exit_status import FAILED
+    from monsoon.yamlconfig import ConfigError
+
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except ConfigError as error:  # one line naming the file and the key, not a traceback
+        print(f"monsoon {args.command}: {error}", file=sys.stderr)
+        return FAILED

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from monsoon.cli.options import add_engine_options, add_restart_option
+from monsoon.exit_status import FAILED, TABLE
 
 RUN_EPILOG = """\
 output layout:
@@ -30,10 +31,15 @@ Re-running the same job resumes, with either engine: finished tasks are skipped 
 The job is its input files and every setting that changes the output (config values but workers, the language
 files' contents, LID model and tokenizer names; OUTPUT/_work/job.json): a run of another job in OUTPUT is
 refused, naming what changed, unless --restart is given, which removes the earlier run's files and starts over.
-A run that reads or keeps no document exits with status 1 (a run whose every document duplicates one of
---dedup-against's says so).
+A run that reads no document fails; a run that keeps none succeeds but says so on stderr (and why, when every
+document duplicates one of --dedup-against's).
+Every per-document step runs under a per-document budget (config `budget:`, seconds and characters per step): a
+document over it is dropped as budget.time.<step> / budget.size.<step>, a document a step fails on is errored as
+failed.<step>, and the run goes on.
 With --engine spark: one Spark task per input file, then one per extract task for the write; `tasks` and
 `workers` do not apply; Spark retries failed tasks.
+
+{exit_status}
 
 examples:
   monsoon run configs/sample.yaml --output out/sample --workers 2
@@ -109,7 +115,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         layout = prepare(config, restart=args.restart)
     except (JobChanged, FileNotFoundError, IncompatibleIndex) as error:
         print(f"monsoon run: {error}", file=sys.stderr)
-        return 1
+        return FAILED
     total_tasks = sum(executor.world_size for executor in build_executors(config, layout).values())
     done = threading.Event()
     with _quiet_stderr(layout) as terminal:
@@ -123,16 +129,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             bar.join()
             logs = layout.logs
             print(f"monsoon run failed: {error}\nsee {logs}/console.log and {logs}/*/logs/", file=terminal)
-            return 1
+            return FAILED
         done.set()
         bar.join()
     return _report(accounting, time.monotonic() - started, config)
 
 
 def _report(accounting: dict, elapsed: float, config) -> int:
-    """Print the accounting table; the exit code: 1 when the run wrote no document, 2 when a document read is
-    not accounted for."""
+    """Print the accounting table; the exit status (monsoon/exit_status.py): FAILED when no document was read or
+    one read is not accounted for; SUCCESS otherwise, also when none was kept (said on stderr)."""
     from monsoon.accounting import format_table, unaccounted
+    from monsoon.exit_status import SUCCESS
     from monsoon.pipelines.layout import RunLayout
 
     read, kept = accounting["total"]["read"], accounting["total"]["kept"]
@@ -142,17 +149,19 @@ def _report(accounting: dict, elapsed: float, config) -> int:
         print("wall time per stage: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages.items()))
     if read == 0:
         print(f"monsoon run: no document was read from {config.input}", file=sys.stderr)
-        return 1
-    if kept == 0:
+        return FAILED
+    if missing := unaccounted(accounting["total"]):
+        print(f"monsoon run: {missing} documents read are not accounted for (a bug: please report it)", file=sys.stderr)
+        return FAILED
+    if kept == 0:  # not a failure: an incremental run whose every page is a duplicate of --dedup-against keeps none
         earlier = _duplicates_of_earlier(accounting["total"]["dropped"]) if config.dedup.against else 0
         why = f" ({earlier} of them duplicate documents of --dedup-against {' '.join(config.dedup.against)})"
         print(
-            f"monsoon run: none of the {read} documents read was kept{why if earlier else ''}: nothing written to"
-            f" {config.output}",
+            f"monsoon run: WARNING: none of the {read} documents read was kept{why if earlier else ''}: nothing"
+            f" written to {config.output}",
             file=sys.stderr,
         )
-        return 1
-    return 0 if unaccounted(accounting["total"]) == 0 else 2
+    return SUCCESS
 
 
 def _duplicates_of_earlier(dropped: dict[str, int]) -> int:
@@ -172,7 +181,7 @@ def run_on_spark(config, master: str | None, restart: bool = False) -> int:
         accounting = run_spark(config, master, restart=restart)
     except (JobChanged, FileNotFoundError, IncompatibleIndex) as error:
         print(f"monsoon run: {error}", file=sys.stderr)
-        return 1
+        return FAILED
     return _report(accounting, time.monotonic() - started, config)
 
 
@@ -181,7 +190,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         "run",
         help="run the corpus pipeline described by a YAML config",
         description="Run (or resume) the pipeline described by CONFIG, on one machine or on Spark.",
-        epilog=RUN_EPILOG,
+        epilog=RUN_EPILOG.format(exit_status=TABLE),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("config", metavar="CONFIG", help="run config (YAML), e.g. configs/sample.yaml")

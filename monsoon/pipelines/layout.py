@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import posixpath
 from dataclasses import dataclass
 from typing import Any
 
@@ -198,6 +199,14 @@ def changed_keys(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return sorted(key for key in set(before) | set(after) if before.get(key) != after.get(key))
 
 
+def _entries(folder) -> list[str]:
+    """The names in a folder (none when it does not exist)."""
+    try:
+        return sorted(posixpath.basename(str(name).rstrip("/")) for name in folder.ls("", detail=False))
+    except FileNotFoundError:
+        return []
+
+
 def start_or_resume(layout: RunLayout, fingerprint: dict[str, Any], restart: bool) -> bool:
     """Make the output folder ready for the job: True when it resumes an earlier run of the same job (finished
     ranks are skipped), False when it starts afresh (no earlier run, or `restart`: the earlier run's files are
@@ -205,6 +214,11 @@ def start_or_resume(layout: RunLayout, fingerprint: dict[str, Any], restart: boo
     folder = layout.root
     job_file = "_work/job.json"
     earlier = json.loads(folder.read_text(job_file)) if folder.exists(job_file) else None
+    if earlier is None and (found := _entries(folder)):
+        raise JobChanged(
+            f"{layout.output} is not empty and holds no monsoon run ({', '.join(found[:3])}"
+            f"{', ...' if len(found) > 3 else ''}): nothing there was touched. Choose an empty or new --output."
+        )
     if earlier == fingerprint and not restart:
         return True
     if earlier is not None and not restart:
