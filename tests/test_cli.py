@@ -125,7 +125,8 @@ def test_a_run_that_reads_nothing_fails_and_one_that_keeps_nothing_says_so(tmp_p
         "1",
     )
     assert nothing_kept.returncode == 0  # read and accounted for: a success, said loudly
-    assert f"WARNING: none of the 1 documents read was kept: nothing written to {tmp_path / 'out'}" in nothing_kept.stderr
+    said = f"WARNING: none of the 1 documents read was kept: nothing written to {tmp_path / 'out'}"
+    assert said in nothing_kept.stderr
 
 
 def test_lid_prints_label_and_score_per_line():
