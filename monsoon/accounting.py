@@ -185,3 +185,10 @@ def format_table(accounting: dict) -> str:
     if missing:
         lines.append(f"WARNING: {missing} documents read but not accounted for")
     return "\n".join(lines)
+
+
+def read_so_far(step: PipelineStep) -> int:
+    """The records `step` (a reader) has booked as read so far in this rank (read from another thread: no key is
+    created)."""
+    metric = step.stats.stats.get(_key("read"))
+    return int(metric.total) if metric is not None else 0

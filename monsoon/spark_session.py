@@ -8,6 +8,16 @@ import sys
 LOCAL_MASTER = "local[*]"  # --engine spark without --master: every core of this machine
 
 
+def _user_log4j(conf) -> bool:
+    """The user configured Spark's logging: a log4j2 file named in the JVM options, or one in the conf folder."""
+    keys = ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")
+    options = " ".join(conf.get(key, "") for key in keys)
+    if "log4j" in options:
+        return True
+    folders = [os.environ.get("SPARK_CONF_DIR"), os.path.join(os.environ.get("SPARK_HOME", ""), "conf")]
+    return any(folder and os.path.exists(os.path.join(folder, "log4j2.properties")) for folder in folders)
+
+
 def spark_session(app: str, master: str | None = None, progress: bool = True):
     """The running SparkSession, or a new one. `master=None` leaves the master to spark-submit.
 
@@ -25,6 +35,8 @@ def spark_session(app: str, master: str | None = None, progress: bool = True):
     if not progress:
         builder = builder.config("spark.ui.showConsoleProgress", "false")
     spark = builder.getOrCreate()
+    if not _user_log4j(spark.sparkContext.getConf()):  # Spark's INFO lines (whole query plans) bury the progress
+        spark.sparkContext.setLogLevel("WARN")
     if master and master.startswith("local"):  # one shuffle partition per core: the default 200 is for clusters
         spark.conf.set("spark.sql.shuffle.partitions", str(spark.sparkContext.defaultParallelism))
     if spark.sparkContext.getConf().get("spark.speculation", "false").lower() == "true":

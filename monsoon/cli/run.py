@@ -52,16 +52,21 @@ examples:
 
 
 def _progress(layout, total_tasks: int, done: threading.Event, stream) -> None:
-    """A task-level progress bar fed by datatrove's completion markers."""
+    """A task-level progress bar fed by datatrove's completion markers, with the records read and documents kept
+    so far (stages/progress.py: every rank reports while it runs, so a long task shows movement)."""
     from tqdm import tqdm
 
-    def finished() -> int:
-        return len(layout.folder("_work", "logs").glob("*/completions/*"))
+    from monsoon.stages.progress import read_progress
+
+    def update(bar) -> None:
+        read, kept = read_progress(layout.progress)
+        bar.set_postfix_str(f"records read {read:,}, kept {kept:,}", refresh=False)
+        bar.update(len(layout.folder("_work", "logs").glob("*/completions/*")) - bar.n)
 
     with tqdm(total=total_tasks, desc="monsoon run", unit="task", file=stream, dynamic_ncols=True) as bar:
         while not done.wait(0.5 if layout.is_local else 5):
-            bar.update(finished() - bar.n)
-        bar.update(finished() - bar.n)
+            update(bar)
+        update(bar)
 
 
 @contextlib.contextmanager
@@ -173,16 +178,35 @@ def _duplicates_of_earlier(dropped: dict[str, int]) -> int:
 def run_on_spark(config, master: str | None, restart: bool = False) -> int:
     """Run the job on Spark (`master=None`: the one spark-submit set) and print the accounting; the exit code."""
     from monsoon.dedup.index import IncompatibleIndex
-    from monsoon.pipelines.layout import JobChanged
+    from monsoon.pipelines.layout import JobChanged, RunLayout
     from monsoon.pipelines.spark import run_spark
 
     started = time.monotonic()
+    done = threading.Event()
+    reporter = threading.Thread(target=_spark_progress, args=(RunLayout.of(config), done), daemon=True)
+    reporter.start()
     try:
         accounting = run_spark(config, master, restart=restart)
     except (JobChanged, FileNotFoundError, IncompatibleIndex) as error:
         print(f"monsoon run: {error}", file=sys.stderr)
         return FAILED
+    finally:
+        done.set()
+        reporter.join()
     return _report(accounting, time.monotonic() - started, config)
+
+
+def _spark_progress(layout, done: threading.Event, every: float = 10.0) -> None:
+    """On Spark, a line on stderr every `every` seconds while the documents stage's tasks report (Spark's own
+    console bar shows tasks, not records)."""
+    from monsoon.stages.progress import read_progress
+
+    last = None
+    while not done.wait(every):
+        counts = read_progress(layout.progress)
+        if counts != last and counts != (0, 0):
+            print(f"monsoon run: records read {counts[0]:,}, kept {counts[1]:,}", file=sys.stderr, flush=True)
+            last = counts
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:

@@ -12,7 +12,7 @@ from datatrove.io import DataFolderLike, get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
 from monsoon.dedup.index import Earlier, earlier_matches, earlier_parts
-from monsoon.stages.near_duplicates import Decision, write_cluster_file, write_line_file
+from monsoon.stages.near_duplicates import Decision, dedup_keys, write_cluster_file, write_line_file
 from monsoon.stages.writer import rank_of_file
 
 
@@ -150,20 +150,30 @@ class MinhashClusters(PipelineStep):
             files = intermediate.list_files(glob_pattern=f"{language}/*.parquet")
             ranks_of: dict[str, set[int]] = {}  # document id -> the documents ranks whose files hold it
             docs, lines = [], []
-            columns = ["id", "text_hash", "minhash_bands", *(["line_hashes"] if self.lines else [])]
+            columns = ["id", "warc_path", "text_hash", "minhash_bands", *(["line_hashes"] if self.lines else [])]
             with self.track_time():
+                tables = []
                 for path in files:
                     with intermediate.open(path, "rb") as file:
-                        table = pq.read_table(file, columns=columns).to_pydict()
-                    for doc_id in table["id"]:
-                        ranks_of.setdefault(doc_id, set()).add(rank_of_file(path))
-                    docs += zip(table["id"], table["text_hash"], table["minhash_bands"], strict=True)
+                        tables.append((rank_of_file(path), pq.read_table(file, columns=columns).to_pydict()))
+                ids = [doc_id for _, table in tables for doc_id in table["id"]]
+                keys = dedup_keys(ids, [path for _, table in tables for path in table["warc_path"]])
+                renamed = {key for key, doc_id in zip(keys, ids, strict=True) if key != doc_id}
+                position = 0
+                for documents_rank, table in tables:
+                    ids = keys[position : position + len(table["id"])]
+                    position += len(ids)
+                    for doc_id in ids:
+                        ranks_of.setdefault(doc_id, set()).add(documents_rank)
+                    docs += zip(ids, table["text_hash"], table["minhash_bands"], strict=True)
                     if self.lines:
-                        lines += zip(table["id"], table["line_hashes"], strict=True)
+                        lines += zip(ids, table["line_hashes"], strict=True)
                 parts = earlier_parts(self.against, language, self.seed)
                 buckets = (key for _, _, bands in docs for key in enumerate(bands))
                 exact, near = earlier_matches(parts, (text_hash for _, text_hash, _ in docs), buckets)
                 found = decide(docs, exact, near)
+                decided = {row[0] for row in found}  # a renamed copy the rules keep alone still needs its row
+                found += [(key, key, 1, None, None, None) for key in sorted(renamed - decided)]
                 dropped = {row[0] for row in found if row[3] is not None}
                 removals = line_removals(row for row in lines if row[0] not in dropped)
             self.stat_update("clustered_docs", value=len(found))

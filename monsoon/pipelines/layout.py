@@ -86,6 +86,11 @@ class RunLayout:
     def logs(self) -> str:
         return self.uri("_work", "logs")
 
+    @property
+    def progress(self) -> str:
+        """Each documents rank's records read and kept so far (stages/progress.py), in the run's own folder."""
+        return self.uri("_work", "progress")
+
     def stage_logs(self, stage: str) -> str:
         """datatrove's logging dir of one stage: completions/, stats/NNNNN.json, logs/task_NNNNN.log."""
         return self.uri("_work", "logs", stage)

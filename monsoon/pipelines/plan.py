@@ -47,6 +47,7 @@ from monsoon.stages.near_duplicates import NearDuplicateFilter
 from monsoon.stages.ng_hosts import NgHostFilter
 from monsoon.stages.pii import PiiMask
 from monsoon.stages.prelid import PreLanguageCheck
+from monsoon.stages.progress import Progress
 from monsoon.stages.quality import QualityFilter
 from monsoon.stages.token_count import TokenCount
 from monsoon.stages.url_filter import UrlFilter
@@ -131,7 +132,9 @@ def identification_stage(config: RunConfig) -> list[PipelineStep]:
 def documents_stage(config: RunConfig, root: str) -> list[PipelineStep]:
     """Stage 1's steps, writing the intermediate files (and the dropped documents) under `root`: the run's output
     folder, or a Spark task's attempt folder that stands for it (every stage writes the layout's paths under it)."""
-    steps = [warc_reader(config), *under_budget(config, document_steps(config))]
+    reader = warc_reader(config)
+    # progress goes to the run's own folder even from a Spark attempt's, so the driver sees it while tasks run
+    steps = [reader, *under_budget(config, document_steps(config)), Progress(RunLayout.of(config).progress, reader)]
     lines = config.dedup.enabled and config.dedup.lines
     steps.append(CorpusWriter(RunLayout(root).intermediate, tokenizer=config.tokenizer, final=False, lines=lines))
     return kept_dropped(config, steps, root, DOCUMENTS)

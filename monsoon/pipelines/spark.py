@@ -137,6 +137,7 @@ def _earlier(spark, config: RunConfig):
 
 def _cluster(spark, config: RunConfig, layout: RunLayout) -> None:
     """The dedup decisions of every intermediate file, written per language and documents rank."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     from monsoon.dedup.spark import decide, line_removals
@@ -154,13 +155,33 @@ def _cluster(spark, config: RunConfig, layout: RunLayout) -> None:
             "minhash_bands",
             *(["line_hashes"] if config.dedup.lines else []),
             F.regexp_extract(F.input_file_name(), _RANK_OF_FILE, 1).cast("int").alias("rank"),
+            # stages/near_duplicates.py dedup_keys: an id several files hold is kept by the first file's copy
+            F.when(
+                F.col("warc_path") == F.min("warc_path").over(Window.partitionBy("id")), F.col("id")
+            ).otherwise(F.concat("id", F.lit("@"), "warc_path")).alias("key"),
         )
+        .withColumn("renamed", F.col("key") != F.col("id"))
+        .withColumn("id", F.col("key"))
+        .drop("key")
         .cache()
     )
     # filled here, in one scan: the decisions' shuffles start at once, and each would scan the files while the cache
     # is still empty (the clusters stage 7.6 -> 6.5 s on bench/spark_vs_local.py's 96 files, past JVM warm-up)
     documents.count()
     decisions = decide(documents.select("language", "id", "text_hash", "minhash_bands"), _earlier(spark, config))
+    renamed_alone = (  # a renamed copy the rules keep alone still needs its row (dedup/local.py, likewise)
+        documents.where("renamed")
+        .select("language", "id")
+        .join(decisions, ["language", "id"], "left_anti")
+        .select(
+            "language",
+            "id",
+            F.col("id").alias("cluster_id"),
+            F.lit(1).cast("long").alias("cluster_size"),
+            *(F.lit(None).cast("string").alias(name) for name in ("reason", "duplicate_of", "duplicate_run")),
+        )
+    )
+    decisions = decisions.unionByName(renamed_alone)
     rows = decisions.join(documents.select("language", "id", "rank"), ["language", "id"])
     layout.remove("_work/clusters", "_dedup")
     rows.rdd.map(

@@ -4,10 +4,11 @@ Every per-document step of the plan runs wrapped in `Budgeted`, which hands the 
 books what goes wrong with that document as that document's outcome, naming the step:
 
 - a text longer than the step's `max_chars` is dropped before the step sees it (`budget.size.<step>`);
-- a step still busy with one document after `seconds` is interrupted (a SIGALRM timer, armed only while the step
-  holds that document, never while the documents before it are being made) and the document is dropped
-  (`budget.time.<step>`): regexes, segmenters and tokenizers that grow faster than linearly on one long input
-  (issue 20: 12 min of `<meta ` regexes, 40 min of Thai segmentation of one run of digits) end there;
+- a step still busy with one document after `seconds` (its first of a language: SETUP_SECONDS more) is interrupted (a
+  SIGALRM timer, armed only while the step holds that document, never while the documents before it are being
+  made) and the document is dropped (`budget.time.<step>`): regexes, segmenters and tokenizers that grow faster
+  than linearly on one long input (issue 20: 12 min of `<meta ` regexes, 40 min of Thai segmentation of one run
+  of digits) end there;
 - an exception a document raises inside the step is that document's `errored` (`failed.<step>`, the first
   traceback of each step logged), never the job's.
 
@@ -38,8 +39,14 @@ class Limits:
     max_chars: int  # per document's text (raw HTML before extraction); 0 disables the check
 
 
-class OverBudget(Exception):
-    """Raised by the timer inside the step that holds a document past its time budget."""
+class OverBudget(BaseException):
+    """Raised by the timer inside the step that holds a document past its time budget; a BaseException, so the
+    steps' own `except Exception` (a filter family that fails on one text) cannot swallow it."""
+
+
+# the first document of each language in each step (in each rank) may also pay the step's lazy set-up: spaCy,
+# Sudachi and the segmenters' dictionaries load on first use, per language (seconds; more on a loaded machine)
+SETUP_SECONDS = 60.0
 
 
 def step_key(step: PipelineStep) -> str:
@@ -81,6 +88,7 @@ class _Feed:
         self.upstream, self.budgeted = upstream, budgeted
         self.current: Document | None = None  # the document the step holds, until it yields it
         self.upstream_failed = False
+        self.warmed: set[str] = set()  # the languages of the documents handed to the step so far
         self.timed = budgeted.limits.seconds > 0 and _can_time()
 
     def __iter__(self) -> _Feed:
@@ -102,7 +110,10 @@ class _Feed:
                 continue
             self.current = doc
             if self.timed:
-                _arm(self.budgeted.limits.seconds)
+                language = doc.metadata.get("language") or ""
+                setup = 0.0 if language in self.warmed else SETUP_SECONDS
+                self.warmed.add(language)
+                _arm(self.budgeted.limits.seconds + setup)
             return doc
 
 
@@ -135,7 +146,7 @@ class Budgeted(PipelineStep):
                     _disarm()
             except StopIteration:
                 return
-            except Exception as error:
+            except (Exception, OverBudget) as error:
                 if feed.timed:
                     _disarm()
                 if feed.upstream_failed or feed.current is None:

@@ -40,6 +40,26 @@ DECISION_SCHEMA = pa.schema(
 Decision = tuple[str, str, int, str | None, str | None, str | None]  # a DECISION_SCHEMA row
 
 
+def copy_key(doc_id: str, warc_path: str) -> str:
+    """The id of a copy of a record another input file also holds (the same WARC given twice, a re-download beside
+    its truncated first copy): the copy in the file first by path keeps the record's id, the others take this one,
+    so ids stay unique in the corpus and exact dedup sees the copies whatever their ids. Both engines' clusters
+    stages key documents so, and write a decision for every renamed one (kept ones too)."""
+    return f"{doc_id}@{warc_path}"
+
+
+def dedup_keys(ids: list[str], warc_paths: list[str]) -> list[str]:
+    """Each document's dedup key (copy_key for the copies an id has in files after its first, else its id)."""
+    first: dict[str, str] = {}
+    for doc_id, path in zip(ids, warc_paths, strict=True):
+        if doc_id not in first or path < first[doc_id]:
+            first[doc_id] = path
+    return [
+        doc_id if path == first[doc_id] else copy_key(doc_id, path)
+        for doc_id, path in zip(ids, warc_paths, strict=True)
+    ]
+
+
 def cluster_file(language: str, rank: int) -> str:
     return f"{language}/{rank:05d}.parquet"
 
@@ -145,6 +165,8 @@ class NearDuplicateFilter(LedgerFilter):
         language = doc.metadata["language"]
         if language not in self._clusters:
             self._clusters[language] = read_cluster_file(self.clusters_folder, language, self._rank)
+        if (key := copy_key(doc.id, doc.metadata.get("warc_path") or "")) in self._clusters[language]:
+            doc.id = key  # a copy of a record another file holds first (copy_key)
         _, _, size, reason, duplicate_of, _ = self._clusters[language].get(
             doc.id, (doc.id, doc.id, 1, None, None, None)
         )

@@ -215,6 +215,7 @@ class WarcDocumentReader(BaseDiskReader):
 
     def read_file(self, filepath: str) -> DocumentsPipeline:
         dump = self.dump or (m.group(0) if (m := _DUMP.search(filepath)) else "unknown")
+        self._ids_in_file: set[str] = set()
         with self.data_folder.open(filepath, "rb", compression=None) as stream:
             # compressed or not by its bytes, not its name; a file in which no record can be found is one error
             gzipped = stream.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC
@@ -299,6 +300,9 @@ class WarcDocumentReader(BaseDiskReader):
         url = (headers.get_header("WARC-Target-URI") or "").strip().strip("<>")
         record_id = (headers.get_header("WARC-Record-ID") or "").strip("<>").removeprefix("urn:uuid:")
         doc_id = record_id or hashlib.sha1(f"{filepath}@{offset}".encode()).hexdigest()
+        if doc_id in self._ids_in_file:  # two records of one file sharing a WARC-Record-ID: ids stay unique
+            doc_id = f"{doc_id}@{offset}"
+        self._ids_in_file.add(doc_id)
         metadata = {
             "url": url,
             "date": headers.get_header("WARC-Date") or "",
