@@ -48,10 +48,9 @@ def record(
     buffer = io.BytesIO()
     writer = WARCWriter(buffer, gzip=gz)
     http = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
-    warc_headers = StatusAndHeaders("", [("WARC-Record-ID", record_id)], protocol="WARC/1.0") if record_id else None
-    rec = writer.create_warc_record(
-        url, "response", payload=io.BytesIO(payload), http_headers=http, warc_headers=warc_headers
-    )
+    rec = writer.create_warc_record(url, "response", payload=io.BytesIO(payload), http_headers=http)
+    if record_id:
+        rec.rec_headers.replace_header("WARC-Record-ID", record_id)
     writer.write_record(rec)
     return buffer.getvalue()
 
@@ -60,9 +59,9 @@ def good_warc(gz: bool = True) -> bytes:
     return b"".join(record(url, html, gz=gz) for url, html in good_pages())
 
 
-def _thai_html(extra_head: str = "", extra_body: str = "") -> str:
+def _thai_html(extra_head: str = "", extra_body: str = "", page: str = "starfish") -> str:
     """A real Thai article that is none of the good pages, with markup added."""
-    text = shared("realweb_sea", "dev", "tha_Thai/bangkokbangkok_net/starfish.html").read_text(encoding="utf-8")
+    text = shared("realweb_sea", "dev", f"tha_Thai/bangkokbangkok_net/{page}.html").read_text(encoding="utf-8")
     return text.replace("<head>", "<head>" + extra_head, 1).replace("</body>", extra_body + "</body>", 1)
 
 
@@ -147,12 +146,18 @@ def _blank_lines_bomb() -> bytes:
 
 
 def _utf16() -> bytes:
-    page = _thai_html().replace('charset="utf-8"', 'charset="utf-16"').replace("charset=utf-8", "charset=utf-16")
+    page = (
+        _thai_html(page="enfybag")
+        .replace('charset="utf-8"', 'charset="utf-16"')
+        .replace("charset=utf-8", "charset=utf-16")
+    )
     return record("https://utf16.example/", page.encode("utf-16"), "text/html; charset=utf-16")
 
 
 def _charset_undefined() -> bytes:
-    return record("https://undefined.example/", _thai_html().encode(), "text/html; charset=undefined")
+    return record(
+        "https://undefined.example/", _thai_html(page="grab-thailand").encode(), "text/html; charset=undefined"
+    )
 
 
 RECORD_CASES = (
