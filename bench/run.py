@@ -227,6 +227,14 @@ def run_monsoon(input_dir: Path, work: Path, prelid: bool = True, recipe: str = 
     }
 
 
+def run_monsoon_without_budget(input_dir: Path, work: Path) -> dict:
+    """monsoon with its steps bare, not under the per-document budget (stages/budget.py): its cost's reference."""
+    from monsoon.pipelines import plan
+
+    plan.under_budget = lambda config, steps: steps
+    return run_monsoon(input_dir, work)
+
+
 def run_datatrove(input_dir: Path, work: Path) -> dict:
     """FineWeb-2's pipeline (fineweb-2-pipeline.py @7ee60b3) in datatrove, on one core: WarcReader -> Trafilatura
     (favour_precision) -> LanguageFilter (top label only, as its GlotLID step) -> each language's minimum score
@@ -364,6 +372,7 @@ def _child(engine: str, input_dir: str, work: str, warmup: str) -> None:
         "monsoon": run_monsoon,
         "monsoon-without-prelid": partial(run_monsoon, prelid=False),
         "monsoon-fineweb2": partial(run_monsoon, recipe="fineweb2"),
+        "monsoon-without-budget": run_monsoon_without_budget,  # bench/budget_cost.py's reference
         "datatrove": run_datatrove,
     }
     started = time.perf_counter()
