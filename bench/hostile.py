@@ -16,7 +16,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import pyarrow.parquet as pq  # noqa: E402
-from hostile import GOOD_PAGES, RECORD_CASES, fresh, good_pages, record_case_warc, run_monsoon, write_config  # noqa: E402
+from hostile import (  # noqa: E402
+    BAD_CONFIGS,
+    GOOD_PAGES,
+    RECORD_CASES,
+    fresh,
+    good_pages,
+    good_warc,
+    record_case_warc,
+    run_monsoon,
+    write_config,
+    write_file_cases,
+)
 
 
 def _reasons(accounting: dict) -> dict[str, int]:
@@ -60,8 +71,42 @@ def main() -> None:
             good = len(good_urls & _kept_urls(folder / "out"))
         else:
             became, good = result.stderr.strip().splitlines()[-1][:80] if result.stderr.strip() else "-", 0
-        row = (case.name, result.code, f"{result.wall:.1f}", f"{result.peak_rss_mib:.0f}", f"{good}/{len(GOOD_PAGES)}")
-        print("| " + " | ".join(map(str, (*row, became))) + " |")
+        _row(case.name, result, f"{good}/{len(GOOD_PAGES)}", became)
+
+    files = fresh(root / "files")
+    write_file_cases(files / "in")
+    result = run_monsoon("run", str(write_config(files, args.budget, tasks=3)))
+    total = json.loads((files / "out" / "accounting.json").read_text())["total"]
+    rows = [
+        row for path in (files / "out").glob("*/*.parquet") for row in pq.read_table(path, columns=["id"]).to_pylist()
+    ]
+    became = (
+        f"read {total['read']}, kept {total['kept']}, exact_duplicate {total['dropped'].get('exact_duplicate', 0)},"
+        f" errored {total['errored']}; duplicate ids in the corpus: {len(rows) - len({r['id'] for r in rows})}"
+    )
+    _row(
+        "same WARC twice + plain WARC with a long Content-Length + text named .warc.gz + shared record ids",
+        result,
+        f"{len(good_urls & _kept_urls(files / 'out'))}/{len(GOOD_PAGES)}",
+        became,
+    )
+    for text, _ in BAD_CONFIGS:
+        config = root / "bad.yaml"
+        config.write_text(text)
+        result = run_monsoon("run", str(config))
+        _row(f"config: {' '.join(text.split(chr(10))[2:]).strip()}", result, "-", result.stderr.strip()[-90:])
+    refused = fresh(root / "refused")
+    (refused / "in" / "a.warc.gz").write_bytes(good_warc())
+    (refused / "out").mkdir()
+    (refused / "out" / "notes.txt").write_text("mine")
+    result = run_monsoon("run", str(write_config(refused, args.budget)))
+    untouched = sorted(p.name for p in (refused / "out").rglob("*")) == ["notes.txt"]
+    _row("--output holds files of no monsoon run", result, "-", f"untouched: {untouched}")
+
+
+def _row(name: str, result, good: str, became: str) -> None:
+    cells = (name, result.code, f"{result.wall:.1f}", f"{result.peak_rss_mib:.0f}", good, became.replace("|", "/"))
+    print("| " + " | ".join(map(str, cells)) + " |")
 
 
 if __name__ == "__main__":

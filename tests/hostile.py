@@ -181,6 +181,30 @@ def record_case_warc(case: RecordCase | None) -> bytes:
     return b"".join(good[:3]) + (case.build() if case else b"") + b"".join(good[3:])
 
 
+def write_file_cases(inputs: Path) -> None:
+    """The hostile files beside good ones: the same WARC twice, a plain WARC whose second record's Content-Length
+    runs 50 kB past it, a text file named .warc.gz, two records sharing a WARC-Record-ID (copies of good pages).
+    Read: 6 + 6 + 6 + 1 + 2 records; kept: the 6 good pages once."""
+    (inputs / "a.warc.gz").write_bytes(good_warc())
+    (inputs / "b-copy-of-a.warc.gz").write_bytes(good_warc())
+    plain = [record(url, html, gz=False) for url, html in good_pages()]
+    length = int(plain[1].split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    plain[1] = plain[1].replace(b"Content-Length: %d" % length, b"Content-Length: %d" % (length + 50_000))
+    (inputs / "c.warc").write_bytes(b"".join(plain))
+    (inputs / "d-not-a-warc.warc.gz").write_text("this is a text file\n" * 50)
+    twin = "<urn:uuid:00000000-0000-0000-0000-000000000001>"
+    (inputs / "e-shared-ids.warc.gz").write_bytes(b"".join(record(u, h, record_id=twin) for u, h in good_pages()[:2]))
+
+
+# (config text, what its one-line error says)
+BAD_CONFIGS = (
+    ("input: in\noutput: out\nsource: &a [lol, lol]\nrecipe: &b [*a, *a]\n", "YAML aliases (*name) are not allowed"),
+    ("input: in\noutput: out\ntasks: two\n", "tasks must be int, not str 'two'"),
+    ("input: in\noutput: out\nprelid: {min_score: high}\n", "prelid.min_score must be float"),
+    ("input: in\noutput: out\nbudget: {steps: {pii: {seconds: 1}}}\n", "unknown step 'pii'"),
+)
+
+
 def write_config(folder: Path, budget_seconds: float = 5.0, tasks: int = 1) -> Path:
     config = folder / "run.yaml"
     config.write_text(

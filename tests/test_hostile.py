@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import gzip
 import json
-import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from conftest import identity_holds
 from hostile import (
+    BAD_CONFIGS,
     RECORD_CASES,
     fresh,
     good_pages,
@@ -21,6 +21,7 @@ from hostile import (
     record,
     run_monsoon,
     write_config,
+    write_file_cases,
 )
 
 from monsoon.exit_status import FAILED, SUCCESS
@@ -75,19 +76,7 @@ def test_hostile_files_cost_only_themselves(tmp_path):
     """The same WARC twice, a plain WARC whose Content-Length swallows the records after it, a text file named
     .warc.gz, and two records sharing a WARC-Record-ID."""
     folder = fresh(tmp_path / "files")
-    inputs = folder / "in"
-    (inputs / "a.warc.gz").write_bytes(good_warc())
-    shutil.copy(inputs / "a.warc.gz", inputs / "b-copy-of-a.warc.gz")
-    plain = [record(url, html, gz=False) for url, html in good_pages()]
-    first = plain[1]
-    length = int(first.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-    plain[1] = first.replace(f"Content-Length: {length}".encode(), f"Content-Length: {length + 50_000}".encode())
-    (inputs / "c.warc").write_bytes(b"".join(plain))
-    (inputs / "d-not-a-warc.warc.gz").write_text("this is a text file\n" * 50)
-    twins = [
-        record(url, html, record_id="<urn:uuid:00000000-0000-0000-0000-000000000001>") for url, html in good_pages()[:2]
-    ]
-    (inputs / "e-shared-ids.warc.gz").write_bytes(b"".join(twins))
+    write_file_cases(folder / "in")
 
     result = run_monsoon("run", str(write_config(folder, tasks=3)))
 
@@ -101,18 +90,7 @@ def test_hostile_files_cost_only_themselves(tmp_path):
     assert total["dropped"]["exact_duplicate"] == 6 + 5 + 2
 
 
-@pytest.mark.parametrize(
-    "text, says",
-    [
-        (
-            "input: in\noutput: out\nsource: &a [lol, lol]\nrecipe: &b [*a, *a]\n",
-            "YAML aliases (*name) are not allowed",
-        ),
-        ("input: in\noutput: out\ntasks: two\n", "tasks must be int, not str 'two'"),
-        ("input: in\noutput: out\nprelid: {min_score: high}\n", "prelid.min_score must be float"),
-        ("input: in\noutput: out\nbudget: {steps: {pii: {seconds: 1}}}\n", "unknown step 'pii'"),
-    ],
-)
+@pytest.mark.parametrize("text, says", BAD_CONFIGS)
 def test_a_bad_config_is_one_line_naming_the_file_and_key(tmp_path, text, says):
     config = tmp_path / "bad.yaml"
     config.write_text(text)
