@@ -8,10 +8,10 @@ import gzip
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zlib
 from dataclasses import dataclass
@@ -224,21 +224,35 @@ class Result:
     stderr: str
 
 
+# Runs the command and reports its peak RSS: a child's ru_maxrss counts what it had before exec, i.e. a copy of
+# its parent (a pytest process of 1 GB), so the command is started from this small launcher instead
+_LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:])
+_, status, usage = os.wait4(child.pid, 0)
+sys.stderr.write(f"\\nPEAK-RSS-KIB {usage.ru_maxrss}\\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_monsoon(*args: str, timeout: float = 600) -> Result:
-    """`monsoon ARGS` in a child process: exit status, wall seconds, peak RSS of the child and its children (the
-    rusage wait4 gives for that child), killed after `timeout` seconds."""
+    """`monsoon ARGS` in a child process: exit status, wall seconds, peak RSS of the process and the children it
+    waited for; its process group is killed after `timeout` seconds."""
     started = time.monotonic()
+    command = [sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "monsoon.cli", *args]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, open(os.devnull, "rb") as stdin:
-        child = subprocess.Popen([sys.executable, "-m", "monsoon.cli", *args], stdin=stdin, stdout=out, stderr=err)
-        killer = threading.Timer(timeout, child.kill)
-        killer.start()
-        _, status, usage = os.wait4(child.pid, 0)
-        killer.cancel()
-        child.returncode = os.waitstatus_to_exitcode(status)
+        child = subprocess.Popen(command, stdin=stdin, stdout=out, stderr=err, start_new_session=True)
+        try:
+            child.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-    return Result(child.returncode, time.monotonic() - started, usage.ru_maxrss / 1024, stdout, stderr)
+    stderr, _, peak = stderr.rpartition("\nPEAK-RSS-KIB ")
+    peak_mib = int(peak) / 1024 if peak.strip().isdigit() else float("nan")
+    return Result(child.returncode, time.monotonic() - started, peak_mib, stdout, stderr)
 
 
 def fresh(folder: Path) -> Path:

@@ -100,7 +100,7 @@ def test_a_bad_config_is_one_line_naming_the_file_and_key(tmp_path, text, says):
         f"monsoon run: {config}{result.stderr.split(str(config), 1)[1].strip()}"
     ]
     assert says in result.stderr and "Traceback" not in result.stderr
-    assert result.peak_rss_mib < 1024
+    assert result.peak_rss_mib < 512  # the aliases of the first case would expand to > 5 GiB
 
 
 def test_an_output_folder_that_holds_no_run_is_refused_and_untouched(tmp_path):
