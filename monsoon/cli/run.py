@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from monsoon import exit_status
 from monsoon.cli.options import add_engine_options, add_restart_option
 
 RUN_EPILOG = """\
@@ -90,6 +91,7 @@ def _quiet_stderr(layout) -> Iterator[object]:
 def cmd_run(args: argparse.Namespace) -> int:
     from monsoon.config import load_run_config
     from monsoon.dedup.index import IncompatibleIndex
+    from monsoon.fetch import FetchFailed
     from monsoon.pipelines.layout import JobChanged
     from monsoon.pipelines.local import build_executors, prepare, run_prepared
 
@@ -107,7 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return run_on_spark(config, args.master, args.restart)
     try:
         layout = prepare(config, restart=args.restart)
-    except (JobChanged, FileNotFoundError, IncompatibleIndex) as error:
+    except (JobChanged, FileNotFoundError, IncompatibleIndex, FetchFailed) as error:
         print(f"monsoon run: {error}", file=sys.stderr)
         return 1
     total_tasks = sum(executor.world_size for executor in build_executors(config, layout).values())
@@ -131,7 +133,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _report(accounting: dict, elapsed: float, config) -> int:
     """Print the accounting table; the exit code: 1 when the run wrote no document, 2 when a document read is
-    not accounted for."""
+    not accounted for, 3 (partial) when inputs failed for good (fetch.py)."""
     from monsoon.accounting import format_table, unaccounted
     from monsoon.pipelines.layout import RunLayout
 
@@ -152,7 +154,16 @@ def _report(accounting: dict, elapsed: float, config) -> int:
             file=sys.stderr,
         )
         return 1
-    return 0 if unaccounted(accounting["total"]) == 0 else 2
+    if unaccounted(accounting["total"]):
+        return 2
+    if failed := accounting.get("fetch", {}).get("failed_inputs", 0):
+        print(
+            f"partial: {failed} inputs failed; run the same command again to retry them"
+            f" (listed in {config.output.rstrip('/')}/_work/failed_inputs.jsonl)",
+            file=sys.stderr,
+        )
+        return exit_status.PARTIAL
+    return exit_status.SUCCESS
 
 
 def _duplicates_of_earlier(dropped: dict[str, int]) -> int:
@@ -164,13 +175,14 @@ def _duplicates_of_earlier(dropped: dict[str, int]) -> int:
 def run_on_spark(config, master: str | None, restart: bool = False) -> int:
     """Run the job on Spark (`master=None`: the one spark-submit set) and print the accounting; the exit code."""
     from monsoon.dedup.index import IncompatibleIndex
+    from monsoon.fetch import FetchFailed
     from monsoon.pipelines.layout import JobChanged
     from monsoon.pipelines.spark import run_spark
 
     started = time.monotonic()
     try:
         accounting = run_spark(config, master, restart=restart)
-    except (JobChanged, FileNotFoundError, IncompatibleIndex) as error:
+    except (JobChanged, FileNotFoundError, IncompatibleIndex, FetchFailed) as error:
         print(f"monsoon run: {error}", file=sys.stderr)
         return 1
     return _report(accounting, time.monotonic() - started, config)

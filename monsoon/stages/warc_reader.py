@@ -19,7 +19,9 @@ from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from monsoon import fetch
 from monsoon.accounting import count_dropped, count_errored, count_read
+from monsoon.config import FetchConfig
 from monsoon.stages.charset import decode_html
 
 DOCUMENT_RECORDS = {"response", "resource", "conversion"}  # conversion: WET plain text
@@ -140,15 +142,19 @@ class WarcDocumentReader(BaseDiskReader):
         dump: str | None = None,
         max_html_bytes: int = 2_000_000,
         doc_progress: bool = False,
+        fetch_settings: FetchConfig | None = None,
     ):
         super().__init__(data_folder, glob_pattern=glob_pattern, doc_progress=doc_progress)
         self.source = source
         self.dump = dump
         self.max_html_bytes = max_html_bytes
+        self.fetch_settings = fetch_settings or FetchConfig()
 
     def read_file(self, filepath: str) -> DocumentsPipeline:
         dump = self.dump or (m.group(0) if (m := _DUMP.search(filepath)) else "unknown")
-        with self.data_folder.open(filepath, "rb", compression=None) as stream:
+        # a remote file through fetch.py: retried, resumed where a request broke; a file whose read failed for good
+        # ends there like a truncated one and is listed as a failed input (fetch.input_stream)
+        with fetch.input_stream(self, self.data_folder.resolve_paths(filepath), self.fetch_settings) as stream:
             try:
                 yield from self._read_resilient(stream, filepath, dump, gzipped=filepath.endswith(".gz"))
             except _NotChunked as not_chunked:
