@@ -277,13 +277,21 @@ def test_a_permanent_fault_exits_3_lists_the_input_and_a_rerun_recovers(server, 
 
 
 @pytest.mark.spark
-def test_spark_retries_a_reset_and_a_503_and_writes_the_fault_free_corpus(server, reference, tmp_path, capsys):
+def test_spark_retries_a_reset_lists_a_404_and_a_rerun_recovers(server, reference, tmp_path, capsys):
     server.inject(_key(0), Fault("reset", after=40_000))
-    server.inject(_key(1), Fault("slowdown"))
+    server.inject(_key(1), Fault("not_found"), times=None)
     output = tmp_path / "out"
-    code, _, err = _run(capsys, tmp_path, f"{server.url}/", output, "--engine", "spark", "--master", "local[2]")
+    spark = ("--engine", "spark", "--master", "local[2]")
+    code, _, err = _run(capsys, tmp_path, f"{server.url}/", output, *spark)
+    assert code == 3, err
+    partial = _accounting(output)
+    assert partial["fetch"]["retries"] == {"reset": 1} and partial["fetch"]["failed_inputs"] == 1
+    assert [
+        json.loads(line)["path"] for line in (output / "_work" / "failed_inputs.jsonl").read_text().splitlines()
+    ] == [f"{server.url}/{_key(1)}"]
+    server.clear()
+    code, _, err = _run(capsys, tmp_path, f"{server.url}/", output, *spark)
     assert code == 0, err
+    assert not server.gets(_key(0)) and server.gets(_key(1))  # one Spark task per file: only the failed one again
     assert _rows(output) == _rows(reference)
-    accounting = _accounting(output)
-    assert _without_fetch(accounting) == _accounting(reference)
-    assert accounting["fetch"]["retries"] == {"reset": 1, "slowdown": 1}
+    assert _without_fetch(_accounting(output)) == _accounting(reference)

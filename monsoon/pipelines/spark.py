@@ -143,6 +143,9 @@ def _cluster(spark, config: RunConfig, layout: RunLayout) -> None:
 
     from monsoon.dedup.spark import decide, line_removals
 
+    # an earlier run in this session (a rerun in the same driver) leaves its last connected-components edges
+    # persisted; the same plan over the files that are there now must not be answered from them
+    spark.catalog.clearCache()
     files = get_datafolder(layout.intermediate).list_files(glob_pattern="*/*.parquet")
     # the language folders, not each file: past 32 paths Spark lists them in a job of one task per path (a
     # 672-task job of 2.5-3.7 s on bench/spark_vs_local.py's 96 input files)
