@@ -121,6 +121,10 @@ class FetchConfig:
     block_size: int = 8 << 20  # bytes per range request of a sequential read (a WARC)
     requests_per_second: float = 10.0  # per worker process; 0: no limit
     bytes_per_second: float = 0.0  # per worker process; 0: no limit
+    # the whole job's budget (0: none), divided by the engine among its worker processes (local: `workers`; Spark:
+    # the executors' cores); each process keeps to the smaller of its share and the per-process budget
+    job_requests_per_second: float = 0.0
+    job_bytes_per_second: float = 0.0
 
     def __post_init__(self) -> None:
         if self.attempts < 1 or self.forbidden_attempts < 1:
@@ -129,8 +133,15 @@ class FetchConfig:
             raise ValueError("fetch: 0 <= backoff_base <= backoff_cap must hold")
         if self.connect_timeout <= 0 or self.read_timeout <= 0 or self.block_size < 1:
             raise ValueError("fetch: timeouts and block_size must be > 0")
-        if self.requests_per_second < 0 or self.bytes_per_second < 0:
-            raise ValueError("fetch: requests_per_second and bytes_per_second must be >= 0 (0: no limit)")
+        if (
+            min(
+                self.requests_per_second, self.bytes_per_second, self.job_requests_per_second, self.job_bytes_per_second
+            )
+            < 0
+        ):
+            raise ValueError(
+                "fetch: the budgets (requests_per_second, bytes_per_second, job_...) must be >= 0 (0: none)"
+            )
 
 
 @dataclass

@@ -22,6 +22,7 @@ Local paths never come here (`is_remote`): they are opened as they are.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import email.utils
 import io
 import random
@@ -33,9 +34,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, TypeVar
 
+import fsspec
 from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.logging import logger
+from fsspec.compression import compr
 from fsspec.core import url_to_fs
+from fsspec.utils import infer_compression
 
 from monsoon.accounting import count_fetch
 from monsoon.config import FetchConfig
@@ -173,16 +177,18 @@ def classify(error: BaseException) -> tuple[str | None, float | None]:
         status, code, headers = _response(link)
         if status is not None or code:
             return _by_status(status, code), _retry_after(headers)
-    for link in chain:
+    for link in chain:  # before the FileNotFoundError fsspec's http `info` wraps any failure in
         names = _names(link)
         if isinstance(link, _BadBody):
             return link.cause, None
-        if isinstance(link, FileNotFoundError | PermissionError | IsADirectoryError | NotADirectoryError):
-            return None, None
         if isinstance(link, TimeoutError) or names & _TIMEOUT_ERRORS:
             return "timeout", None
         if isinstance(link, ConnectionError) or names & _RESET_ERRORS:
             return "reset", None
+    if any(
+        isinstance(link, FileNotFoundError | PermissionError | IsADirectoryError | NotADirectoryError) for link in chain
+    ):
+        return None, None
     if isinstance(error, OSError):  # s3fs's EIO for an error code it does not know: an I/O error, worth retrying
         return "io_error", None
     return None, None
@@ -222,6 +228,20 @@ def _pace(kind: str, rate: float, amount: float) -> float:
 
 
 # --- requests ---
+
+
+def _smaller(limit: float, share: float) -> float:
+    """The tighter of two budgets, 0 meaning none."""
+    return min(limit, share) if limit and share else limit or share
+
+
+def per_process(settings: FetchConfig, processes: int) -> FetchConfig:
+    """The settings of one of `processes` worker processes: the job-wide budget divided among them."""
+    return dataclasses.replace(
+        settings,
+        requests_per_second=_smaller(settings.requests_per_second, settings.job_requests_per_second / processes),
+        bytes_per_second=_smaller(settings.bytes_per_second, settings.job_bytes_per_second / processes),
+    )
 
 
 def is_remote(path: str) -> bool:
@@ -423,6 +443,16 @@ def read_bytes(path: str, settings: FetchConfig | None = None, magic: bytes | No
 
 def read_text(path: str, settings: FetchConfig | None = None) -> str:
     return read_bytes(path, settings).decode("utf-8")
+
+
+def open_text(path: str, settings: FetchConfig | None = None) -> IO[str]:
+    """A UTF-8 text file for reading line by line, decompressed as its name says (fsspec's compression="infer")."""
+    if not is_remote(path):
+        return fsspec.open(path, "rt", encoding="utf-8", compression="infer").open()
+    raw: IO[bytes] = io.BufferedReader(RemoteFile(path, settings or FetchConfig()), 1 << 20)
+    if compression := infer_compression(path):
+        raw = compr[compression](raw, mode="rb")
+    return io.TextIOWrapper(raw, encoding="utf-8")
 
 
 def copy_to_local(path: str, target: str, settings: FetchConfig | None = None, magic: bytes | None = None) -> None:

@@ -151,6 +151,13 @@ def test_the_request_budget_paces_requests(server):
     assert time.monotonic() - started >= 24 / 20 - 0.1
 
 
+def test_a_job_wide_budget_is_divided_among_the_worker_processes():
+    job = FetchConfig(requests_per_second=10, job_requests_per_second=8, job_bytes_per_second=4e6)
+    assert (fetch.per_process(job, 4).requests_per_second, fetch.per_process(job, 4).bytes_per_second) == (2, 1e6)
+    assert fetch.per_process(job, 1).requests_per_second == 8  # the smaller of the share and the process's own
+    assert fetch.per_process(FetchConfig(), 8) == FetchConfig()  # no job-wide budget: the per-process one
+
+
 def test_local_paths_are_opened_as_they_are():
     stream = fetch.open_input(str(SAMPLE_WARCS[0]), QUICK)
     with stream:

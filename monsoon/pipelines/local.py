@@ -3,11 +3,14 @@ through its logging dir (datatrove's completion markers), all paths from the run
 
 from __future__ import annotations
 
+import dataclasses
+
 from datatrove.executor import LocalPipelineExecutor
 
 from monsoon.accounting import collect
 from monsoon.config import RunConfig
 from monsoon.dedup.index import check_against
+from monsoon.fetch import per_process
 from monsoon.pipelines import plan
 from monsoon.pipelines.layout import RunLayout, input_files, job_fingerprint, start_or_resume
 from monsoon.processes import forked_children_die_with_parent
@@ -57,6 +60,7 @@ def run_prepared(config: RunConfig, layout: RunLayout) -> dict:
     The stages run one after the other (a failed rank raises), so no stage starts on a predecessor's partial
     output."""
     forked_children_die_with_parent()
+    config = dataclasses.replace(config, fetch=per_process(config.fetch, config.workers))  # the job's fetch budget
     executors = build_executors(config, layout)
     seconds = plan.run_in_order(layout, {name: executor.run for name, executor in executors.items()})
     layout.write_failed_inputs()

@@ -19,6 +19,7 @@ clusters, once computed); another job is refused unless restarted.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import sys
 import time
@@ -31,6 +32,7 @@ from datatrove.pipeline.base import PipelineStep
 from monsoon.accounting import collect
 from monsoon.config import RunConfig
 from monsoon.dedup.index import check_against, earlier_parts
+from monsoon.fetch import per_process
 from monsoon.pipelines import plan
 from monsoon.pipelines.layout import RunLayout, input_files, job_fingerprint, join, start_or_resume
 from monsoon.stages.near_duplicates import write_cluster_file, write_line_file
@@ -208,6 +210,8 @@ def run_spark(config: RunConfig, master: str | None = None, restart: bool = Fals
     seconds = {"spark_session": time.perf_counter() - started}  # the JVM's start, or nothing when one runs already
     context = spark.sparkContext
     context.setCheckpointDir(layout.uri("_work", "checkpoints"))
+    # the job's fetch budget divided among the Python workers that run at once: one per executor core
+    config = dataclasses.replace(config, fetch=per_process(config.fetch, context.defaultParallelism))
 
     runs = {
         stage.name: partial(_cluster_once, spark, config, layout)  # the one engine-specific stage
