@@ -7,9 +7,10 @@ A read is a sequence of requests (`size`, then `cat_file(start, end)` block by b
 - is checked: a block shorter than asked for (the size is known) is a `short_body`; a first block that lacks the
   magic the file type must start with (gzip, parquet, WARC), or a body that is an XML/HTML error document, is an
   `error_document`: retried, never data;
-- on a transient error (503/SlowDown, 429, 500/502/504, a CDN's 403, reset, timeout, short body, error document) is
-  tried again after an exponential backoff with jitter, never sooner than `backoff_base` (Common Crawl's advice:
-  retry at most once per second, for a long time), or after the server's Retry-After;
+- on a transient error (503/SlowDown, 429, 500/502/504, a CDN's 403, reset, timeout, short body, a checksum that
+  does not match, error document) is tried again after an exponential backoff with jitter, never sooner than
+  `backoff_base` (Common Crawl's advice: retry at most once per second, for a long time), or after the server's
+  Retry-After;
 - on a permanent error (404, an access-denied 403, other 4xx), or once its attempts are spent, raises FetchFailed
   (an OSError) naming the path, the byte range, the last error and the attempts.
 
@@ -63,6 +64,7 @@ _RESET_ERRORS = {  # a connection that broke: aiohttp, botocore, urllib3, http.c
     "ProtocolError",
     "IncompleteRead",
 }
+_CHECKSUM_ERRORS = {"FlexibleChecksumError", "ChecksumError"}  # botocore: a body that is not what was sent
 _RETRY_AFTER_CAP = 600.0  # s: a Retry-After past this is taken as this (a bogus header must not park a worker)
 _MAX_REQUEST = 64 << 20  # bytes: a larger read is several requests, so a failure costs at most this much again
 
@@ -185,6 +187,8 @@ def classify(error: BaseException) -> tuple[str | None, float | None]:
             return "timeout", None
         if isinstance(link, ConnectionError) or names & _RESET_ERRORS:
             return "reset", None
+        if names & _CHECKSUM_ERRORS:
+            return "checksum", None
     if any(
         isinstance(link, FileNotFoundError | PermissionError | IsADirectoryError | NotADirectoryError) for link in chain
     ):
@@ -265,7 +269,7 @@ def _filesystem(url: str, settings: FetchConfig):
             "config_kwargs": {
                 "connect_timeout": settings.connect_timeout,
                 "read_timeout": settings.read_timeout,
-                "retries": {"max_attempts": 1, "mode": "standard"},  # botocore's retries: none
+                "retries": {"total_max_attempts": 1, "mode": "standard"},  # botocore's retries: none
             }
         }
     fs, path = url_to_fs(url, **options)

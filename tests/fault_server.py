@@ -1,8 +1,10 @@
 """A static file server on 127.0.0.1 with Range support (as data.commoncrawl.org has) that injects faults, for the
 tests and bench/network.py.
 
-Faults are queued per path (`inject`): each GET of that path takes the next one (`times` GETs each; None: every GET
-from then on). With `rates`, each request (HEAD or GET) draws a fault at random (seeded). Every request is logged
+Or it forwards every request to an upstream server (`upstream`: the moto S3 server of tests/s3.py, so an s3://
+client pointed at it gets S3's answers with the faults injected). Faults are queued per path (`inject`): each GET
+of that path takes the next one (`times` GETs each; None: every GET from then on). With `rates`, each request
+(HEAD or GET) draws a fault at random (seeded). Every request is logged
 (`requests`: method, path, Range header, status) so a test can see a resumed range request.
 
 Faults: `slowdown` (503 with Amazon's <Error><Code>SlowDown</Code> body), `rate_limited` (429 with Retry-After),
@@ -14,6 +16,7 @@ Faults: `slowdown` (503 with Amazon's <Error><Code>SlowDown</Code> body), `rate_
 
 from __future__ import annotations
 
+import http.client
 import random
 import re
 import socket
@@ -47,10 +50,12 @@ class Fault:
 
 
 class FaultServer:
-    """`with FaultServer(root) as server:` serves the files under `root` at `server.url`."""
+    """`with FaultServer(root) as server:` serves the files under `root` at `server.url`; `FaultServer(upstream=URL)`
+    forwards every request to that server instead (the moto S3 server: an S3 endpoint that injects faults)."""
 
-    def __init__(self, root: Path):
-        self.root = Path(root)
+    def __init__(self, root: Path | None = None, upstream: str | None = None):
+        self.root = Path(root) if root else None
+        self.upstream = upstream.split("://", 1)[-1] if upstream else None  # host:port to proxy to
         self.faults: dict[str, deque[tuple[Fault, int | None]]] = {}
         self.rates: dict[str, float] = {}
         self.random = random.Random(0)
@@ -121,10 +126,13 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_HEAD(self) -> None:
-            self._serve(head=True)
+            self._serve()
 
         def do_GET(self) -> None:
-            self._serve(head=False)
+            self._serve()
+
+        def do_PUT(self) -> None:  # proxied only (uploads to moto through the proxy)
+            self._serve()
 
         def _answer(self, status: int, body: bytes, headers: dict | None = None, length: int | None = None) -> None:
             self.send_response(status)
@@ -135,12 +143,10 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(body)
 
-        def _serve(self, head: bool) -> None:
-            path = self.path.split("?", 1)[0]
+        def _from_file(self, path: str) -> tuple[int, dict, bytes]:
             file = (server.root / path.lstrip("/")).resolve()
             if server.root.resolve() not in file.parents or not file.is_file():
-                server.log(self.command, path, self.headers.get("Range"), 404)
-                return self._answer(404, b"not found")
+                return 404, {}, b"not found"
             data = file.read_bytes()
             start, end, status = 0, len(data), 200
             if match := _RANGE.match(self.headers.get("Range", "")):
@@ -150,16 +156,36 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 else:  # a suffix: the last N bytes
                     start, end = max(0, len(data) - int(last)), len(data)
                 if start >= len(data):
-                    server.log(self.command, path, self.headers.get("Range"), 416)
-                    return self._answer(416, b"", {"Content-Range": f"bytes */{len(data)}"})
+                    return 416, {"Content-Range": f"bytes */{len(data)}"}, b""
                 status = 206
-            body = data[start:end]
-            fault = server.fault_for(self.command, path, len(body))
-            code = _STATUS.get(fault.kind, status) if fault else status
-            server.log(self.command, path, self.headers.get("Range"), code)
             headers = {"Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"}
             if status == 206:
                 headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(data)}"
+            return status, headers, data[start:end]
+
+        def _forward(self) -> tuple[int, dict, bytes]:
+            """The upstream server's answer to this request (moto, for s3://)."""
+            length = int(self.headers.get("Content-Length") or 0)
+            connection = http.client.HTTPConnection(server.upstream, timeout=30)
+            connection.request(self.command, self.path, self.rfile.read(length) if length else None, dict(self.headers))
+            response = connection.getresponse()
+            body = response.read()
+            connection.close()
+            hop = {
+                "transfer-encoding",
+                "connection",
+                "keep-alive",
+                *(() if self.command == "HEAD" else ("content-length",)),
+            }
+            return response.status, {k: v for k, v in response.getheaders() if k.lower() not in hop}, body
+
+        def _serve(self) -> None:
+            path = self.path.split("?", 1)[0]
+            status, headers, body = self._forward() if server.upstream else self._from_file(path)
+            fault = server.fault_for(self.command, path, len(body)) if status in (200, 206) else None
+            server.log(
+                self.command, path, self.headers.get("Range"), _STATUS.get(fault.kind, status) if fault else status
+            )
             if fault is None:
                 return self._answer(status, body, headers)
             kind = fault.kind
@@ -179,7 +205,9 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 return self._answer(200, SLOWDOWN_BODY, {"Content-Type": "application/xml"})
             if kind == "short":
                 cut = body[: fault.after]
-                headers["Content-Range"] = f"bytes {start}-{start + len(cut) - 1}/{len(data)}"
+                if match := re.match(r"bytes (\d+)-\d+/(\d+)", headers.get("Content-Range", "")):
+                    start, size = map(int, match.groups())
+                    headers["Content-Range"] = f"bytes {start}-{start + len(cut) - 1}/{size}"
                 return self._answer(status, cut, headers)
             # reset, stall: the full response announced, part of it sent
             self._answer(status, body[: fault.after], headers, length=len(body))

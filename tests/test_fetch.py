@@ -9,6 +9,7 @@ import dataclasses
 import json
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -179,6 +180,49 @@ def test_the_reader_resumes_the_same_record_after_resets_mid_file(server, served
     remote = documents(f"{server.url}/{CRAWL}")
     assert remote == local and len(local) > 20
     assert [status for _, status in server.gets(_key())].count(206) >= 7
+
+
+# --- s3:// through the fault server in front of the moto S3 server ---
+
+
+@pytest.fixture
+def s3_faults(s3_bucket, monkeypatch) -> Iterator[tuple[FaultServer, str]]:
+    """A sample WARC in a moto bucket; s3fs pointed at a fault server that forwards to moto. Yields the server and
+    the file's URI."""
+    import s3fs
+
+    uri = s3_bucket.upload(SAMPLE_WARCS[0], _key())
+    with FaultServer(upstream=s3_bucket.endpoint) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        s3fs.S3FileSystem.clear_instance_cache()  # clients made for moto's own endpoint would be reused
+        yield proxy, uri
+    s3fs.S3FileSystem.clear_instance_cache()
+
+
+S3_TRANSIENT = [
+    (Fault("slowdown"), "slowdown"),
+    (Fault("server_error"), "server_error"),
+    (Fault("reset", after=5000), "reset"),
+    (Fault("short", after=100), "checksum"),  # botocore checks the body against the object's checksum header
+    (Fault("error_page"), "error_document"),
+]
+
+
+@pytest.mark.parametrize(("fault", "cause"), S3_TRANSIENT, ids=[cause for _, cause in S3_TRANSIENT])
+def test_s3_faults_are_retried_and_counted(s3_faults, fault, cause):
+    proxy, uri = s3_faults
+    proxy.inject(uri.removeprefix("s3:/"), fault)
+    with fetch.RemoteFile(uri, QUICK) as remote:
+        assert remote.read() == SAMPLE_WARCS[0].read_bytes()
+    assert remote.stats.retries == {cause: 1}
+
+
+def test_s3_access_denied_is_not_retried(s3_faults):
+    proxy, uri = s3_faults
+    proxy.inject(uri.removeprefix("s3:/"), Fault("denied"), times=None)
+    with pytest.raises(fetch.FetchFailed) as failed:
+        fetch.RemoteFile(uri, QUICK).read()
+    assert (failed.value.cause, failed.value.attempts) == ("permanent", 1)
 
 
 # --- monsoon run over a warc.paths listing served by the fault server ---
