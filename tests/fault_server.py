@@ -21,6 +21,7 @@ import random
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import deque
@@ -42,6 +43,16 @@ _STATUS = {"slowdown": 503, "rate_limited": 429, "forbidden": 403, "denied": 403
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(
+            sys.exc_info()[1], ConnectionError
+        ):  # a client that hung up (a worker that exited) is no news
+            super().handle_error(request, client_address)
+
+
 @dataclass(frozen=True)
 class Fault:
     kind: str
@@ -61,8 +72,7 @@ class FaultServer:
         self.random = random.Random(0)
         self.requests: list[tuple[str, str, str | None, int]] = []
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", 0), _handler(self))
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def __enter__(self) -> FaultServer:
