@@ -15,6 +15,10 @@ filter family). Each bucket also has `tokens` (tokens kept) and `dropped_tokens`
 and `masked` ({kind: n}: the personal-data masks in the kept documents' text, from their `pii.<kind>` quality
 signals). An errored document's traceback is logged (to the task log) the first time each (step, reason) occurs
 in a rank.
+
+A run that read remote inputs also has `fetch` (monsoon/fetch.py, booked by the WARC reader through `count_fetch`):
+{"requests", "bytes", "wait_seconds", "retries": {cause: n}, "failed_inputs"}; `failed_inputs` counts the input
+files a read failed on for good (their records read before the failure stay counted).
 """
 
 from __future__ import annotations
@@ -115,6 +119,13 @@ def count_kept(step: PipelineStep, doc: Document) -> None:
             step.stat_update(_key("masked", language, name.removeprefix(MASK_SIGNAL_PREFIX)), value=int(value))
 
 
+def count_fetch(step: PipelineStep, counters: dict[str, int]) -> None:
+    """Book remote-read counters (fetch.FetchStats.counters, and `failed_inputs`)."""
+    for name, value in counters.items():
+        if value:
+            step.stat_update(_key("fetch", "", name), value=value)
+
+
 _BY_REASON = ("dropped", "errored", "dropped_tokens", "errored_tokens", "masked")
 
 
@@ -139,9 +150,18 @@ def merge_stats(ranks: Iterable[list[dict]]) -> dict:
 
     total = _empty()
     languages: dict[str, dict] = defaultdict(_empty)
+    fetch = {"requests": 0, "bytes": 0, "wait_seconds": 0.0, "retries": {}, "failed_inputs": 0}
     for (outcome, language, reason, step), n in sorted(counters.items()):
         if outcome == "read":
             total["read"] += n
+            continue
+        if outcome == "fetch":
+            if reason.startswith("retries."):
+                fetch["retries"][reason.removeprefix("retries.")] = n
+            elif reason == "wait_ms":
+                fetch["wait_seconds"] = n / 1000
+            else:
+                fetch[reason] = n
             continue
         for bucket in (total, languages[language]):
             if outcome in _BY_REASON:
@@ -151,7 +171,10 @@ def merge_stats(ranks: Iterable[list[dict]]) -> dict:
                 bucket[outcome] += n
     for bucket in languages.values():  # a language's documents are those that ended in it
         bucket["read"] = bucket["kept"] + sum(bucket["dropped"].values()) + sum(bucket["errored"].values())
-    return {"total": total, "languages": dict(sorted(languages.items()))}
+    accounting = {"total": total, "languages": dict(sorted(languages.items()))}
+    if fetch["requests"] or fetch["failed_inputs"]:  # a run of local files has none
+        accounting["fetch"] = fetch
+    return accounting
 
 
 def collect(logs: DataFolder) -> dict:
@@ -181,6 +204,12 @@ def format_table(accounting: dict) -> str:
 
     lines += [row(code, bucket) for code, bucket in accounting["languages"].items()]
     lines += ["-" * len(header), row("total", accounting["total"])]
+    if fetch := accounting.get("fetch"):
+        retries = ", ".join(f"{cause} {n}" for cause, n in sorted(fetch["retries"].items()))
+        lines.append(
+            f"fetch: {fetch['requests']} requests, {fetch['bytes'] / 1e6:.1f} MB, retries: {retries or 'none'},"
+            f" {fetch['wait_seconds']:.1f} s waiting; {fetch['failed_inputs']} input files failed"
+        )
     missing = unaccounted(accounting["total"])
     if missing:
         lines.append(f"WARNING: {missing} documents read but not accounted for")

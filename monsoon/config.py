@@ -128,6 +128,47 @@ class BudgetConfig:
 
 
 @dataclass
+class FetchConfig:
+    """Remote reads (monsoon/fetch.py): retries, timeouts and the request budget of each worker process. They
+    change how a job reads, never what it writes (not part of the job fingerprint: a rerun may change them)."""
+
+    # tries of one request before its input is listed as failed; with the backoff below ~8 minutes of trying, as
+    # Common Crawl advises for its 503 SlowDown ("retry at most once per second, for a long time")
+    attempts: int = 20
+    backoff_base: float = 1.0  # s: the first retry waits 1-2 s, each next one up to twice as long ...
+    backoff_cap: float = 30.0  # s: ... up to this (a server's Retry-After is honoured when longer)
+    # a 403 without an error code (a CDN's rate limit comes in bursts) is retried this many times; S3's
+    # AccessDenied is not retried
+    forbidden_attempts: int = 4
+    connect_timeout: float = 10.0  # s
+    read_timeout: float = 30.0  # s without a byte on a socket: the request is retried
+    block_size: int = 8 << 20  # bytes per range request of a sequential read (a WARC)
+    requests_per_second: float = 10.0  # per worker process; 0: no limit
+    bytes_per_second: float = 0.0  # per worker process; 0: no limit
+    # the whole job's budget (0: none), divided by the engine among its worker processes (local: `workers`; Spark:
+    # the executors' cores); each process keeps to the smaller of its share and the per-process budget
+    job_requests_per_second: float = 0.0
+    job_bytes_per_second: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1 or self.forbidden_attempts < 1:
+            raise ValueError("fetch.attempts and fetch.forbidden_attempts must be >= 1")
+        if self.backoff_base < 0 or self.backoff_cap < self.backoff_base:
+            raise ValueError("fetch: 0 <= backoff_base <= backoff_cap must hold")
+        if self.connect_timeout <= 0 or self.read_timeout <= 0 or self.block_size < 1:
+            raise ValueError("fetch: timeouts and block_size must be > 0")
+        if (
+            min(
+                self.requests_per_second, self.bytes_per_second, self.job_requests_per_second, self.job_bytes_per_second
+            )
+            < 0
+        ):
+            raise ValueError(
+                "fetch: the budgets (requests_per_second, bytes_per_second, job_...) must be >= 0 (0: none)"
+            )
+
+
+@dataclass
 class RunConfig:
     input: str
     output: str
@@ -147,6 +188,7 @@ class RunConfig:
     dedup: DedupConfig = field(default_factory=DedupConfig)
     decontamination: DecontaminationConfig = field(default_factory=DecontaminationConfig)
     budget: BudgetConfig = field(default_factory=BudgetConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)  # remote reads: retries, timeouts, request budget
     tokenizer: str = "llama3"  # "llama3" (from the llama-models wheel), a tokenizer.json path, or an HF hub name
     # "monsoon": FineWeb-2 as published plus each language file's recorded `deviations`; "fineweb2": none of them
     recipe: str = "monsoon"

@@ -1,7 +1,8 @@
 """Reading a run's files wherever they are: a local path or any fsspec URI (s3://, gs://, hdfs://, https://).
 
 Credentials and endpoints are the filesystem's own (for S3, s3fs reads the AWS_* environment variables,
-~/.aws, or fsspec's config such as FSSPEC_S3_ENDPOINT_URL); nothing here names a store."""
+~/.aws, or fsspec's config such as FSSPEC_S3_ENDPOINT_URL); nothing here names a store. A remote file's bytes are
+read through monsoon/fetch.py (retries, timeouts), with its default settings."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
+
+from monsoon import fetch
+from monsoon.config import FetchConfig
+
+_PARQUET_BLOCK = 1 << 20  # bytes per range request of a parquet file: its reads jump to the columns asked for
 
 
 def is_uri(path: str | Path) -> bool:
@@ -36,15 +42,19 @@ def exists(path: str | Path) -> bool:
 
 
 def read_text(path: str | Path) -> str:
-    fs, stripped = url_to_fs(str(path))
-    return fs.read_text(stripped, encoding="utf-8")
+    return fetch.read_text(str(path))
+
+
+def _parquet_source(path: str | Path) -> str | fetch.RemoteFile:
+    path = str(path)
+    if fetch.is_remote(path):
+        return fetch.RemoteFile(path, FetchConfig(), block_size=_PARQUET_BLOCK)
+    return path.removeprefix("file://")
 
 
 def parquet_file(path: str | Path) -> pq.ParquetFile:
-    fs, stripped = url_to_fs(str(path))
-    return pq.ParquetFile(stripped, filesystem=fs)
+    return pq.ParquetFile(_parquet_source(path))
 
 
 def read_parquet(path: str | Path, columns: list[str] | None = None) -> pa.Table:
-    fs, stripped = url_to_fs(str(path))
-    return pq.read_table(stripped, columns=columns, filesystem=fs)
+    return pq.read_table(_parquet_source(path), columns=columns)

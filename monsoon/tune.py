@@ -17,8 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import fsspec
-
+from monsoon import fetch
 from monsoon.filters import FAMILIES, validate_filters
 from monsoon.languages import Bounds, Language, breaks, get_language
 
@@ -107,7 +106,7 @@ def read_sample(path: str | Path, language: Language) -> Iterator[str]:
     or a URI (s3://...)."""
     name = str(path).rsplit("/", 1)[-1]
     if name.endswith((".jsonl", ".jsonl.gz")):
-        with fsspec.open(str(path), "rt", encoding="utf-8", compression="infer") as lines:
+        with fetch.open_text(str(path)) as lines:
             for line in lines:
                 if line.strip():
                     yield json.loads(line)["text"]

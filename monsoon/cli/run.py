@@ -101,6 +101,7 @@ def _quiet_stderr(layout) -> Iterator[object]:
 def cmd_run(args: argparse.Namespace) -> int:
     from monsoon.config import load_run_config
     from monsoon.dedup.index import IncompatibleIndex
+    from monsoon.fetch import FetchFailed
     from monsoon.pipelines.layout import JobChanged
     from monsoon.pipelines.local import build_executors, prepare, run_prepared
 
@@ -118,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return run_on_spark(config, args.master, args.restart)
     try:
         layout = prepare(config, restart=args.restart)
-    except (JobChanged, FileNotFoundError, IncompatibleIndex) as error:
+    except (JobChanged, FileNotFoundError, IncompatibleIndex, FetchFailed) as error:
         print(f"monsoon run: {error}", file=sys.stderr)
         return FAILED
     total_tasks = sum(executor.world_size for executor in build_executors(config, layout).values())
@@ -141,10 +142,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _report(accounting: dict, elapsed: float, config) -> int:
-    """Print the accounting table; the exit status (monsoon/exit_status.py): FAILED when no document was read or
-    one read is not accounted for; SUCCESS otherwise, also when none was kept (said on stderr)."""
+    """Print the accounting table; the exit status (monsoon/exit_status.py): FAILED when a document read is not
+    accounted for, or none was read; PARTIAL when inputs failed for good (fetch.py); SUCCESS otherwise, also when
+    none was kept (said on stderr)."""
     from monsoon.accounting import format_table, unaccounted
-    from monsoon.exit_status import SUCCESS
+    from monsoon.exit_status import PARTIAL, SUCCESS
     from monsoon.pipelines.layout import RunLayout
 
     read, kept = accounting["total"]["read"], accounting["total"]["kept"]
@@ -152,11 +154,18 @@ def _report(accounting: dict, elapsed: float, config) -> int:
     print(f"\n{read} documents in {elapsed:.1f} s ({read / elapsed:.1f} docs/s); output: {config.output}")
     if stages := RunLayout.of(config).stage_seconds():
         print("wall time per stage: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages.items()))
-    if read == 0:
-        print(f"monsoon run: no document was read from {config.input}", file=sys.stderr)
-        return FAILED
     if missing := unaccounted(accounting["total"]):
         print(f"monsoon run: {missing} documents read are not accounted for (a bug: please report it)", file=sys.stderr)
+        return FAILED
+    if failed := accounting.get("fetch", {}).get("failed_inputs", 0):  # before "nothing read": maybe none could be
+        print(
+            f"partial: {failed} inputs failed; run the same command again to retry them"
+            f" (listed in {config.output.rstrip('/')}/_work/failed_inputs.jsonl)",
+            file=sys.stderr,
+        )
+        return PARTIAL
+    if read == 0:
+        print(f"monsoon run: no document was read from {config.input}", file=sys.stderr)
         return FAILED
     if kept == 0:  # not a failure: an incremental run whose every page is a duplicate of --dedup-against keeps none
         earlier = _duplicates_of_earlier(accounting["total"]["dropped"]) if config.dedup.against else 0
@@ -178,6 +187,7 @@ def _duplicates_of_earlier(dropped: dict[str, int]) -> int:
 def run_on_spark(config, master: str | None, restart: bool = False) -> int:
     """Run the job on Spark (`master=None`: the one spark-submit set) and print the accounting; the exit code."""
     from monsoon.dedup.index import IncompatibleIndex
+    from monsoon.fetch import FetchFailed
     from monsoon.pipelines.layout import JobChanged, RunLayout
     from monsoon.pipelines.spark import run_spark
 
@@ -187,7 +197,7 @@ def run_on_spark(config, master: str | None, restart: bool = False) -> int:
     reporter.start()
     try:
         accounting = run_spark(config, master, restart=restart)
-    except (JobChanged, FileNotFoundError, IncompatibleIndex) as error:
+    except (JobChanged, FileNotFoundError, IncompatibleIndex, FetchFailed) as error:
         print(f"monsoon run: {error}", file=sys.stderr)
         return FAILED
     finally:

@@ -18,13 +18,12 @@ import json
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 from datatrove.io import get_datafolder
 from fsspec.core import url_to_fs
 
-from monsoon import storage
+from monsoon import fetch, storage
 from monsoon.dedup.index import (
     INDEX_DIR,
     INDEX_SCHEMA,
@@ -57,7 +56,7 @@ def _rows(path: str, columns: list[str]) -> Iterator[list[dict]]:
         for batch in storage.parquet_file(path).iter_batches(_BATCH_ROWS, columns=columns):
             yield batch.to_pylist()
         return
-    with fsspec.open(path, "rt", encoding="utf-8", compression="infer") as file:
+    with fetch.open_text(path) as file:
         batch = []
         for line in file:
             if line.strip():

@@ -22,9 +22,9 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 from datatrove.io import DataFolder, get_datafolder
 
+from monsoon import storage
 from monsoon.dedup.signatures import EXACT_SCHEME, SCHEME
 from monsoon.languages import get_language
 from monsoon.sorted_keys import in_sorted
@@ -136,8 +136,8 @@ def earlier_matches(
     exact: dict[int, Earlier] = {}
     near: dict[tuple[int, int], Earlier] = {}
     for run, uri in parts:
-        with get_datafolder(uri.rsplit("/", 1)[0]).open(uri.rsplit("/", 1)[1], "rb") as file:
-            batches = pq.ParquetFile(file).iter_batches(_BATCH_ROWS, columns=["id", "text_hash", "minhash_bands"])
+        with storage.parquet_file(uri) as file:
+            batches = file.iter_batches(_BATCH_ROWS, columns=["id", "text_hash", "minhash_bands"])
             for batch in batches:
                 ids = batch.column("id")
                 text_hash = batch.column("text_hash").to_numpy(zero_copy_only=False)

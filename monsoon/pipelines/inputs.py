@@ -5,11 +5,15 @@ the bucket, e.g. crawl-data/CC-MAIN-2024-22/segments/.../warc/....warc.gz), join
 from __future__ import annotations
 
 import glob
+import gzip
 import os
 import posixpath
 import re
 
-from datatrove.io import DataFolder, open_file
+from datatrove.io import DataFolder
+
+from monsoon import fetch
+from monsoon.config import FetchConfig
 
 WARC_GLOB = "**/*.warc*"
 LISTING_SUFFIXES = (".paths", ".paths.gz")
@@ -44,19 +48,23 @@ def split_input(path: str) -> tuple[str, str]:
     return path, WARC_GLOB
 
 
-def read_listing(listing: str) -> list[str]:
+def read_listing(listing: str, settings: FetchConfig | None = None) -> list[str]:
     """The paths of a listing (local or URI, gzip'd when it ends in .gz), one per non-empty line, in order."""
-    with open_file(listing, mode="rt", compression="infer") as lines:
-        return [line.strip() for line in lines if line.strip()]
+    data = fetch.read_bytes(listing, settings)
+    text = (gzip.decompress(data) if listing.endswith(".gz") else data).decode("utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def input_folder(input: str, prefix: str | None = None, limit: int | None = None) -> ListedFolder:
+def input_folder(
+    input: str, prefix: str | None = None, limit: int | None = None, settings: FetchConfig | None = None
+) -> ListedFolder:
     """The files a run reads, as the folder the reader takes: its `list_files()` is the input list, sorted for a
     folder or glob, in the listing's order for a listing; `limit` keeps the first N. A listing's relative paths
-    are joined to `prefix` (default: the listing's own folder)."""
+    are joined to `prefix` (default: the listing's own folder). A remote listing is read through fetch.py with
+    `settings`."""
     if is_listing(input):
         folder = (prefix or posixpath.dirname(input) or ".").rstrip("/") or "/"  # a "/" more doubles in URLs
-        paths = read_listing(input)
+        paths = read_listing(input, settings)
     elif prefix:
         raise ValueError(f"input_prefix applies to a listing of WARC paths (*.paths, *.paths.gz), not to {input}")
     else:

@@ -15,6 +15,8 @@ local folder and a remote one behave the same in both engines:
     OUTPUT/_work/logs/<stage>/                            datatrove's per-rank protocol: completions/, stats/, logs/
     OUTPUT/_work/stage_seconds.json                       wall time of each stage the last invocation ran
     OUTPUT/_work/logs/console.log                         the workers' console output (local engine)
+    OUTPUT/_work/failed_inputs.jsonl                      inputs a read failed on for good (path, range, cause,
+                                                          error, attempts); per documents rank in failed_inputs/
     OUTPUT/_work/attempts/<stage>/<rank>-<attempt>/       Spark task attempts, moved into place when finished
     OUTPUT/_work/checkpoints/                             Spark checkpoints
 """
@@ -35,7 +37,7 @@ from monsoon.languages import LANGUAGES_DIR
 from monsoon.stages.decontamination import benchmark_digests
 
 # settings that decide where and how fast a job runs, not what it writes
-_NOT_OUTPUT_CHANGING = ("input", "output", "workers", "tasks")
+_NOT_OUTPUT_CHANGING = ("input", "output", "workers", "tasks", "fetch")
 
 
 def join(*parts: str) -> str:
@@ -136,6 +138,34 @@ class RunLayout:
             return {}
         with folder.open("_work/stage_seconds.json") as file:
             return json.load(file)
+
+    def write_rank_failures(self, rank: int, records: list[dict]) -> int:
+        """A documents rank's failed inputs (`_work/failed_inputs/<rank>.jsonl`, removed when none); their number."""
+        name = f"_work/failed_inputs/{rank:05d}.jsonl"
+        if records:
+            with self.root.open(name, "w") as file:
+                file.writelines(json.dumps(record, sort_keys=True) + "\n" for record in records)
+        else:
+            self.remove(name)
+        return len(records)
+
+    def failed_inputs(self) -> list[dict]:
+        """Every documents rank's failed inputs, by rank."""
+        folder = self.root
+        if not folder.exists("_work/failed_inputs"):
+            return []
+        names = sorted(folder.list_files("_work/failed_inputs", glob_pattern="*.jsonl"))
+        return [json.loads(line) for name in names for line in folder.read_text(name).splitlines() if line]
+
+    def write_failed_inputs(self) -> int:
+        """`_work/failed_inputs.jsonl`: the run's failed inputs in one list (removed when none); their number."""
+        records = self.failed_inputs()
+        if records:
+            with self.root.open("_work/failed_inputs.jsonl", "w") as file:
+                file.writelines(json.dumps(record, sort_keys=True) + "\n" for record in records)
+        else:
+            self.remove("_work/failed_inputs.jsonl")
+        return len(records)
 
     def remove(self, *names: str) -> None:
         """Remove files or folders (relative to the output), those that exist."""

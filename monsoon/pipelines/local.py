@@ -3,24 +3,41 @@ through its logging dir (datatrove's completion markers), all paths from the run
 
 from __future__ import annotations
 
+import dataclasses
+
 from datatrove.executor import LocalPipelineExecutor
 
 from monsoon.accounting import collect
 from monsoon.config import RunConfig
 from monsoon.dedup.index import check_against
+from monsoon.fetch import per_process
 from monsoon.pipelines import plan
 from monsoon.pipelines.layout import RunLayout, input_files, job_fingerprint, start_or_resume
 from monsoon.processes import forked_children_die_with_parent
 
 
+class StageExecutor(LocalPipelineExecutor):
+    """datatrove's local executor for one stage of the run: a rank is marked complete only as plan.may_complete
+    says (not while inputs it or the run could not read are listed)."""
+
+    def __init__(self, steps, layout: RunLayout, stage: str, **kwargs):
+        super().__init__(steps, logging_dir=layout.stage_logs(stage), **kwargs)
+        self.layout, self.stage = layout, stage
+
+    def mark_rank_as_completed(self, rank: int) -> None:
+        if plan.may_complete(self.layout, self.stage, rank, self.pipeline):
+            super().mark_rank_as_completed(rank)
+
+
 def build_executors(config: RunConfig, layout: RunLayout) -> dict[str, LocalPipelineExecutor]:
     """One executor per stage of the plan, by stage name, in order."""
     return {
-        stage.name: LocalPipelineExecutor(
+        stage.name: StageExecutor(
             stage.steps(layout.output),
+            layout,
+            stage.name,
             tasks=len(config.languages) if stage.per_language else config.tasks,
             workers=config.workers,
-            logging_dir=layout.stage_logs(stage.name),
         )
         for stage in plan.stages(config, layout)
     }
@@ -43,8 +60,10 @@ def run_prepared(config: RunConfig, layout: RunLayout) -> dict:
     The stages run one after the other (a failed rank raises), so no stage starts on a predecessor's partial
     output."""
     forked_children_die_with_parent()
+    config = dataclasses.replace(config, fetch=per_process(config.fetch, config.workers))  # the job's fetch budget
     executors = build_executors(config, layout)
     seconds = plan.run_in_order(layout, {name: executor.run for name, executor in executors.items()})
+    layout.write_failed_inputs()
     accounting = collect(layout.folder("_work", "logs"))
     layout.write_accounting(accounting)
     layout.write_stage_seconds(seconds)

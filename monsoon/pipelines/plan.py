@@ -31,6 +31,7 @@ from datatrove.pipeline.base import PipelineStep
 
 from monsoon.accounting import keep_dropped
 from monsoon.config import RunConfig
+from monsoon.fetch import failures_of
 from monsoon.pipelines.inputs import input_folder
 from monsoon.pipelines.layout import RunLayout
 from monsoon.stages.budget import budgeted
@@ -59,10 +60,11 @@ DOCUMENTS, CLUSTERS, WRITE = "1_extract", "2_clusters", "3_write"  # stage names
 
 def warc_reader(config: RunConfig) -> WarcDocumentReader:
     return WarcDocumentReader(
-        input_folder(config.input, config.input_prefix, config.limit),
+        input_folder(config.input, config.input_prefix, config.limit, config.fetch),
         source=config.source,
         dump=config.dump,
         max_html_bytes=config.reader.max_html_bytes,
+        fetch_settings=config.fetch,
     )
 
 
@@ -207,6 +209,16 @@ def run_in_order(layout: RunLayout, runs: dict[str, Callable[[], object]]) -> di
         run()
         seconds[name] = time.perf_counter() - started
     return seconds
+
+
+def may_complete(layout: RunLayout, stage: str, rank: int, steps: list[PipelineStep]) -> bool:
+    """Called by both engines once a rank's steps ran, before its completion marker: whether to write it. A documents
+    rank writes the inputs it could not read to the failed-inputs list and stays incomplete when there are any (the
+    same command reruns it); the later stages' ranks stay incomplete while the run lists any, so a rerun that
+    recovers them recomputes the clusters and the corpus with them."""
+    if stage == DOCUMENTS:
+        return not layout.write_rank_failures(rank, failures_of(steps))
+    return not layout.failed_inputs()
 
 
 def pipe(

@@ -19,6 +19,7 @@ clusters, once computed); another job is refused unless restarted.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import sys
 import time
@@ -31,6 +32,7 @@ from datatrove.pipeline.base import PipelineStep
 from monsoon.accounting import collect
 from monsoon.config import RunConfig
 from monsoon.dedup.index import check_against, earlier_parts
+from monsoon.fetch import per_process
 from monsoon.pipelines import plan
 from monsoon.pipelines.layout import RunLayout, input_files, job_fingerprint, join, start_or_resume
 from monsoon.stages.near_duplicates import write_cluster_file, write_line_file
@@ -53,16 +55,17 @@ def move_tree(source: str, target: str) -> None:
 
 class SparkRank(PipelineExecutor):
     """One rank of one stage, run inside a Spark task through datatrove's per-rank protocol; its steps write into
-    `attempt`, whose files are moved under `destination` before the rank is marked complete.
+    `attempt`, whose files are moved into the run's output before the rank is marked complete (unless
+    plan.may_complete says not to: inputs that could not be read are listed).
 
     `_run_for_rank` is datatrove's private per-rank protocol (as its Ray executor calls it): pyproject.toml pins
     datatrove exactly (==0.10.1) while this calls it."""
 
-    def __init__(self, steps: list[PipelineStep], logging_dir: str, world_size: int, attempt: str, destination: str):
-        super().__init__(steps, logging_dir=logging_dir)
+    def __init__(self, steps: list[PipelineStep], layout: RunLayout, stage: str, world_size: int, attempt: str):
+        super().__init__(steps, logging_dir=layout.stage_logs(stage))
         self._world_size = world_size
         self.attempt = attempt
-        self.destination = destination
+        self.layout, self.stage = layout, stage
 
     @property
     def world_size(self) -> int:
@@ -81,8 +84,9 @@ class SparkRank(PipelineExecutor):
         )
 
     def mark_rank_as_completed(self, rank: int) -> None:
-        move_tree(self.attempt, self.destination)
-        super().mark_rank_as_completed(rank)
+        move_tree(self.attempt, self.layout.output)
+        if plan.may_complete(self.layout, self.stage, rank, self.pipeline):  # else rerun by the same command
+            super().mark_rank_as_completed(rank)
 
 
 def _run_rank(config: RunConfig, stage: plan.Stage, world_size: int, rank: int) -> None:
@@ -93,7 +97,7 @@ def _run_rank(config: RunConfig, stage: plan.Stage, world_size: int, rank: int) 
     attempt_path = layout.attempt(stage.name, rank, TaskContext.get().attemptNumber())
     layout.remove(attempt_path)  # left by a killed run's attempt of the same number
     attempt = layout.uri(attempt_path)
-    executor = SparkRank(stage.steps(attempt), layout.stage_logs(stage.name), world_size, attempt, layout.output)
+    executor = SparkRank(stage.steps(attempt), layout, stage.name, world_size, attempt)
     executor._run_for_rank(rank, local_rank=1)  # local_rank 1: only errors to the executor's stderr
     # pyspark's daemon runs a full gc.collect() after each task of a reused Python worker; with the models, tries and
     # word-tokenizer vocabularies a worker keeps (~0.7M objects) that took ~210 ms a task. This task's garbage is
@@ -142,6 +146,9 @@ def _cluster(spark, config: RunConfig, layout: RunLayout) -> None:
 
     from monsoon.dedup.spark import decide, line_removals
 
+    # an earlier run in this session (a rerun in the same driver) leaves its last connected-components edges
+    # persisted; the same plan over the files that are there now must not be answered from them
+    spark.catalog.clearCache()
     files = get_datafolder(layout.intermediate).list_files(glob_pattern="*/*.parquet")
     # the language folders, not each file: past 32 paths Spark lists them in a job of one task per path (a
     # 672-task job of 2.5-3.7 s on bench/spark_vs_local.py's 96 input files)
@@ -205,7 +212,8 @@ def _cluster_once(spark, config: RunConfig, layout: RunLayout) -> None:
     if not logs.exists(_CLUSTERS_DONE):
         spark.sparkContext.setJobDescription("monsoon near-duplicate clusters")
         _cluster(spark, config, layout)
-        logs.open(_CLUSTERS_DONE, "w").close()
+        if not layout.failed_inputs():  # as plan.may_complete: recomputed once a rerun has read them
+            logs.open(_CLUSTERS_DONE, "w").close()
 
 
 def run_spark(config: RunConfig, master: str | None = None, restart: bool = False) -> dict:
@@ -223,6 +231,8 @@ def run_spark(config: RunConfig, master: str | None = None, restart: bool = Fals
     seconds = {"spark_session": time.perf_counter() - started}  # the JVM's start, or nothing when one runs already
     context = spark.sparkContext
     context.setCheckpointDir(layout.uri("_work", "checkpoints"))
+    # the job's fetch budget divided among the Python workers that run at once: one per executor core
+    config = dataclasses.replace(config, fetch=per_process(config.fetch, context.defaultParallelism))
 
     runs = {
         stage.name: partial(_cluster_once, spark, config, layout)  # the one engine-specific stage
@@ -231,6 +241,7 @@ def run_spark(config: RunConfig, master: str | None = None, restart: bool = Fals
         for stage in plan.stages(config, layout)
     }
     seconds.update(plan.run_in_order(layout, runs))
+    layout.write_failed_inputs()
 
     accounting = collect(layout.folder("_work", "logs"))
     layout.remove("_work/attempts", "_work/checkpoints")

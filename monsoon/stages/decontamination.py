@@ -44,14 +44,13 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-import fsspec
 import numpy as np
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.utils.logging import logger
 from datatrove.utils.text import TextNormConfig, simplify_text
 from fsspec.core import url_to_fs
 
-from monsoon import storage
+from monsoon import fetch, storage
 from monsoon.accounting import LedgerFilter, count_dropped, count_errored
 from monsoon.config import DecontaminationConfig
 from monsoon.sorted_keys import in_sorted
@@ -229,7 +228,7 @@ def _rows(path: str) -> list[dict]:
     suffix = path.removesuffix(".gz").rsplit(".", 1)[-1]
     if suffix == "parquet":
         return storage.read_parquet(path).to_pylist()
-    with fsspec.open(path, "rt", encoding="utf-8", compression="infer") as file:
+    with fetch.open_text(path) as file:
         text = file.read()
     if suffix == "tsv":  # tab-separated values have no quoting: a '"' in a text is text
         return list(csv.DictReader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE))
@@ -306,8 +305,7 @@ def benchmark_digests(config: DecontaminationConfig) -> dict[str, str]:
     """`benchmarks/<name>: sha256` of every benchmark file, for the job fingerprint (a changed file is a new job)."""
     digests = {}
     for name, path in benchmark_files(config.benchmarks):
-        with fsspec.open(path, "rb") as file:
-            digests[f"benchmarks/{name}"] = hashlib.sha256(file.read()).hexdigest()
+        digests[f"benchmarks/{name}"] = hashlib.sha256(fetch.read_bytes(path)).hexdigest()
     return digests
 
 

@@ -11,15 +11,14 @@ import hashlib
 import importlib.resources
 import math
 import os
-import shutil
 import tempfile
 from functools import cache
 
 import regex
 from datatrove.data import DocumentsPipeline
-from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
+from monsoon import fetch
 from monsoon.accounting import count_dropped
 from monsoon.languages import RECIPES, Language, get_language, normalise_label
 
@@ -36,7 +35,7 @@ def local_model_path(model: str) -> str:
         return embedded_model_path()
     if "://" not in model:
         return model
-    folder, name = model.rsplit("/", 1)
+    name = model.rsplit("/", 1)[1]
     # a remote model the user named: copied once per machine, under a folder named after its whole URI (two
     # buckets' model.bin stay apart); each process copies to its own part file, so concurrent workers never mix
     uri_key = hashlib.sha256(model.encode()).hexdigest()[:16]
@@ -44,8 +43,7 @@ def local_model_path(model: str) -> str:
     if not os.path.exists(target):
         os.makedirs(os.path.dirname(target), exist_ok=True)
         part = f"{target}.{os.getpid()}.part"
-        with get_datafolder(folder).open(name, "rb") as src, open(part, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
+        fetch.copy_to_local(model, part, magic=fetch.FASTTEXT_MAGIC)
         os.replace(part, target)
     return target
 

@@ -19,7 +19,9 @@ from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from monsoon import fetch
 from monsoon.accounting import count_dropped, count_errored, count_read
+from monsoon.config import FetchConfig
 from monsoon.stages.charset import decode_html, is_wide
 
 DOCUMENT_RECORDS = {"response", "resource", "conversion"}  # conversion: WET plain text
@@ -207,19 +209,25 @@ class WarcDocumentReader(BaseDiskReader):
         dump: str | None = None,
         max_html_bytes: int = 2_000_000,
         doc_progress: bool = False,
+        fetch_settings: FetchConfig | None = None,
     ):
         super().__init__(data_folder, glob_pattern=glob_pattern, doc_progress=doc_progress)
         self.source = source
         self.dump = dump
         self.max_html_bytes = max_html_bytes
+        self.fetch_settings = fetch_settings or FetchConfig()
 
     def read_file(self, filepath: str) -> DocumentsPipeline:
         dump = self.dump or (m.group(0) if (m := _DUMP.search(filepath)) else "unknown")
         self._ids_in_file: set[str] = set()
-        with self.data_folder.open(filepath, "rb", compression=None) as stream:
+        # a remote file through fetch.py: retried, resumed where a request broke; a file whose read failed for good
+        # ends there like a truncated one and is listed as a failed input (fetch.input_stream)
+        with fetch.input_stream(self, self.data_folder.resolve_paths(filepath), self.fetch_settings) as stream:
             # compressed or not by its bytes, not its name; a file in which no record can be found is one error
             gzipped = stream.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC
             first = _next_record_start(stream, 0, gzipped, at_start=True)
+            if first is None and fetch.failure_of(stream) is not None:
+                return  # nothing could be read: a failed input (fetch.input_stream lists it), not a bad file
             if first is None:
                 count_read(self)
                 count_errored(self, None, "not_a_warc_file")

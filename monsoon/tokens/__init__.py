@@ -39,11 +39,10 @@ def load_token_counter(spec: str = LLAMA3) -> TokenCounter:
         )
     from tokenizers import Tokenizer as HFTokenizer
 
-    if "://" in spec:  # a tokenizer.json in object storage (s3://...), read through fsspec
-        import fsspec
+    if "://" in spec:  # a tokenizer.json in object storage (s3://...), read through fetch.py
+        from monsoon import fetch
 
-        with fsspec.open(spec, "rt", encoding="utf-8") as file:
-            hf = HFTokenizer.from_str(file.read())
+        hf = HFTokenizer.from_str(fetch.read_text(spec))
     else:
         hf = HFTokenizer.from_file(spec) if Path(spec).is_file() else HFTokenizer.from_pretrained(spec)
     return TokenCounter(
