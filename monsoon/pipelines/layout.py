@@ -142,8 +142,11 @@ class RunLayout:
 def input_files(config: RunConfig) -> tuple[DataFolder, list[str]]:
     """The input folder and the WARC files under it the job reads (relative paths, sorted), as the reader lists
     them; an error naming the input when there are none."""
+    from monsoon.crawl.select import is_index, select
     from monsoon.pipelines.plan import warc_reader
 
+    if is_index(config.input):  # the selection's WARC files (made once, reused by the same selection settings)
+        select(config)
     reader = warc_reader(config)
     files = reader.data_folder.list_files(glob_pattern=reader.glob_pattern, recursive=reader.recursive)
     if not files:

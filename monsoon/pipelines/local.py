@@ -7,6 +7,7 @@ from datatrove.executor import LocalPipelineExecutor
 
 from monsoon.accounting import collect
 from monsoon.config import RunConfig
+from monsoon.crawl.select import index_ledger
 from monsoon.dedup.index import check_against
 from monsoon.pipelines import plan
 from monsoon.pipelines.layout import RunLayout, input_files, job_fingerprint, start_or_resume
@@ -45,7 +46,7 @@ def run_prepared(config: RunConfig, layout: RunLayout) -> dict:
     forked_children_die_with_parent()
     executors = build_executors(config, layout)
     seconds = plan.run_in_order(layout, {name: executor.run for name, executor in executors.items()})
-    accounting = collect(layout.folder("_work", "logs"))
+    accounting = index_ledger(config, collect(layout.folder("_work", "logs")), layout.folder("_work", "logs"))
     layout.write_accounting(accounting)
     layout.write_stage_seconds(seconds)
     return accounting

@@ -30,6 +30,7 @@ from datatrove.pipeline.base import PipelineStep
 
 from monsoon.accounting import collect
 from monsoon.config import RunConfig
+from monsoon.crawl.select import index_ledger
 from monsoon.dedup.index import check_against, earlier_parts
 from monsoon.pipelines import plan
 from monsoon.pipelines.layout import RunLayout, input_files, job_fingerprint, join, start_or_resume
@@ -211,7 +212,7 @@ def run_spark(config: RunConfig, master: str | None = None, restart: bool = Fals
     }
     seconds.update(plan.run_in_order(layout, runs))
 
-    accounting = collect(layout.folder("_work", "logs"))
+    accounting = index_ledger(config, collect(layout.folder("_work", "logs")), layout.folder("_work", "logs"))
     layout.remove("_work/attempts", "_work/checkpoints")
     layout.write_accounting(accounting)
     layout.write_stage_seconds(seconds)

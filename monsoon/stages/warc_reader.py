@@ -146,8 +146,11 @@ class WarcDocumentReader(BaseDiskReader):
         self.dump = dump
         self.max_html_bytes = max_html_bytes
 
+    def dump_of(self, filepath: str) -> str:
+        return self.dump or (m.group(0) if (m := _DUMP.search(filepath)) else "unknown")
+
     def read_file(self, filepath: str) -> DocumentsPipeline:
-        dump = self.dump or (m.group(0) if (m := _DUMP.search(filepath)) else "unknown")
+        dump = self.dump_of(filepath)
         with self.data_folder.open(filepath, "rb", compression=None) as stream:
             try:
                 yield from self._read_resilient(stream, filepath, dump, gzipped=filepath.endswith(".gz"))
@@ -205,6 +208,20 @@ class WarcDocumentReader(BaseDiskReader):
                 raise _Damaged(offset, _error_reason(error), counted=True) from error
             if document is not None:
                 yield document
+
+    def document_at(self, stream: IO[bytes], filepath: str, offset: int, dump: str) -> Document | None:
+        """The one record starting at `stream`'s position (`offset` in the file `filepath`), parsed as `read_file`
+        parses it (same id, text, metadata, outcome): for readers that fetch single records (crawl/reader.py)."""
+        count_read(self)
+        try:
+            record = next(_archive_iterator(stream))
+            if record.rec_type not in DOCUMENT_RECORDS:
+                count_errored(self, None, "not_a_document_record")
+                return None
+            return self._document(record, filepath, offset, dump)
+        except (*_HEADER_ERRORS, StopIteration) as error:
+            count_errored(self, None, "malformed_record" if isinstance(error, StopIteration) else _error_reason(error))
+            return None
 
     def _document(self, record, filepath: str, offset: int, dump: str) -> Document | None:
         headers = record.rec_headers

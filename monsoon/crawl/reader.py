@@ -1,0 +1,81 @@
+"""Read a selection's WARC records as byte ranges: per WARC file, its selected records (from the selection's parquet
+part), coalesced into requests (crawl/ranges.py), each record parsed by the full reader's own code
+(WarcDocumentReader.document_at), so a document has the same id, text and metadata either way. Where the file's
+requested bytes exceed `whole_file_share` of it, the file is streamed instead: one sequential read in large blocks."""
+
+from __future__ import annotations
+
+import io
+import zlib
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from datatrove.data import DocumentsPipeline
+from fsspec.core import url_to_fs
+
+from monsoon.config import IndexConfig
+from monsoon.crawl.ranges import coalesce, file_size, read_ranges
+from monsoon.crawl.select import FILE, LENGTH, OFFSET, SELECTION_DIR
+from monsoon.pipelines.inputs import ListedFolder
+from monsoon.stages.warc_reader import WarcDocumentReader
+from monsoon.storage import join
+
+
+def selected_records(output: str, filepath: str, buckets: int) -> list[tuple[int, int]]:
+    """(offset, length) of the selected records of one WARC file, by offset: from the one part holding its bucket."""
+    part = join(output.rstrip("/"), SELECTION_DIR, f"part-{zlib.crc32(filepath.encode()) % buckets:05d}.parquet")
+    fs, path = url_to_fs(part)
+    table = pq.read_table(path, filesystem=fs, columns=[FILE, OFFSET, LENGTH], filters=pc.field(FILE) == filepath)
+    return list(zip(table[OFFSET].to_pylist(), table[LENGTH].to_pylist(), strict=True))
+
+
+class WarcRangeReader(WarcDocumentReader):
+    """The documents of the selected records of each WARC file in `files` (the selection's WARC files, relative to the
+    bucket `prefix`). Counts `range_requests`, `range_bytes` and `whole_files` in its stats."""
+
+    name = "🕷 WARC range reader"
+
+    def __init__(self, prefix: str, files: list[str], output: str, index: IndexConfig, **reader_options):
+        super().__init__(ListedFolder(prefix, files), **reader_options)
+        self.prefix = prefix
+        self.output = output
+        self.index = index
+
+    def read_file(self, filepath: str) -> DocumentsPipeline:
+        dump = self.dump_of(filepath)
+        records = selected_records(self.output, filepath, self.index.sort_buckets)
+        requests = coalesce(records, self.index.gap, self.index.max_request)
+        uri = join(self.prefix, filepath)
+        requested = sum(length for _, length in requests)
+        if requests and requested > self.index.whole_file_share * file_size(uri):
+            yield from self._read_streamed(filepath, records, dump)
+            return
+        position = 0
+        for (start, size), chunk in zip(requests, self._fetch(uri, requests), strict=True):
+            while position < len(records) and records[position][0] < start + size:  # the request's records
+                offset, length = records[position]
+                position += 1
+                record = io.BytesIO(chunk[offset - start : offset - start + length])
+                document = self.document_at(record, filepath, offset, dump)
+                if document is not None:
+                    yield document
+
+    def _fetch(self, uri: str, requests: list[tuple[int, int]]):
+        """One request at a time, so a file's records are parsed while the next ones are still remote."""
+        for request in requests:
+            self.stat_update("range_requests")
+            (chunk,) = read_ranges(uri, [request])
+            self.stat_update("range_bytes", value=len(chunk))
+            yield chunk
+
+    def _read_streamed(self, filepath: str, records: list[tuple[int, int]], dump: str) -> DocumentsPipeline:
+        self.stat_update("whole_files")
+        with self.data_folder.open(
+            filepath, "rb", compression=None, block_size=self.index.max_request, cache_type="readahead"
+        ) as stream:
+            for offset, length in records:
+                stream.seek(offset)
+                document = self.document_at(io.BytesIO(stream.read(length)), filepath, offset, dump)
+                if document is not None:
+                    yield document
+            self.stat_update("range_bytes", value=stream.tell())
