@@ -114,15 +114,14 @@ def _host_listed(batch: pa.RecordBatch, hosts: tuple[str, ...]) -> pa.Array:
 def languages_of(content_languages: pa.Array, criteria: Criteria) -> pa.Array:
     """Per capture, the run language it is selected for (null: none): under `primary` CLD2's first code, under `any`
     the first of its codes the run takes."""
-    split = pc.split_pattern(pc.fill_null(content_languages, ""), ",")
+    # padded with empty codes, so each of the first three positions exists in every row
+    padded = pc.binary_join_element_wise(pc.fill_null(content_languages, ""), ",,,", "")
+    split = pc.split_pattern(padded, ",")
     codes = pa.array(list(criteria.codes), pa.string())
     chosen = pa.nulls(len(content_languages), pa.string())
-    positions = 1 if criteria.policy == "primary" else 3
-    for position in reversed(range(positions)):  # the earliest position wins
-        code = (
-            pc.list_element(pc.list_slice(split, position, position + 1), 0) if position else pc.list_element(split, 0)
-        )
-        chosen = pc.if_else(pc.fill_null(pc.is_in(code, codes), False), code, chosen)
+    for position in reversed(range(1 if criteria.policy == "primary" else 3)):  # the earliest position wins
+        code = pc.list_element(split, position)
+        chosen = pc.if_else(pc.is_in(code, codes), code, chosen)
     run_codes = pa.array(list(criteria.codes.values()), pa.string())
     return pc.take(run_codes, pc.index_in(chosen, codes))
 
