@@ -21,7 +21,7 @@ from monsoon import storage
 from monsoon.cli import main
 from monsoon.config import IndexConfig, load_run_config
 from monsoon.crawl.ranges import coalesce
-from monsoon.crawl.select import Criteria, languages_of, select
+from monsoon.crawl.select import Criteria, languages_of
 
 sys.path.insert(0, str(REPO / "bench"))
 import minicrawl  # noqa: E402
