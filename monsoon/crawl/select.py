@@ -361,11 +361,11 @@ def select_spark(spark, files: list[str], rule: Criteria):
     codes = ", ".join(f"'{code}'" for code in rule.codes)
     positions = 1 if rule.policy == "primary" else 3
     parts = "split(coalesce(content_languages, ''), ',')"
-    # element_at is 1-based and null past the end (spark.sql.ansi.enabled off, Spark's default)
+    # try_element_at: 1-based, null past the end whatever spark.sql.ansi.enabled says
     first = (
         "CASE "
         + " ".join(
-            f"WHEN element_at({parts}, {i + 1}) IN ({codes}) THEN element_at({parts}, {i + 1})"
+            f"WHEN try_element_at({parts}, {i + 1}) IN ({codes}) THEN try_element_at({parts}, {i + 1})"
             for i in range(positions)
         )
         + " END"

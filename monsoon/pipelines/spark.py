@@ -30,7 +30,7 @@ from datatrove.pipeline.base import PipelineStep
 
 from monsoon.accounting import collect
 from monsoon.config import RunConfig
-from monsoon.crawl.select import index_ledger
+from monsoon.crawl.select import index_ledger, is_index, select_with_spark
 from monsoon.dedup.index import check_against, earlier_parts
 from monsoon.pipelines import plan
 from monsoon.pipelines.layout import RunLayout, input_files, job_fingerprint, join, start_or_resume
@@ -194,6 +194,8 @@ def run_spark(config: RunConfig, master: str | None = None, restart: bool = Fals
     from monsoon.spark_session import spark_session
 
     layout = RunLayout.of(config)
+    if is_index(config.input):  # the selection in Spark SQL; input_files then reuses it
+        select_with_spark(config, master)
     _, inputs = input_files(config)
     ranks = len(inputs)  # one documents rank per input file
     check_against(config.dedup.against, config.output, config.languages, config.dedup.seed, config.dedup.enabled)
