@@ -4,6 +4,8 @@
     ROOT/crawl-data/CRAWL/warc.paths.gz                                the WARC listing, as Common Crawl publishes it
     ROOT/cc-index/table/cc-main/warc/crawl=CRAWL/subset=warc/part-00000.parquet   the columnar index of the responses
 
+and `range_server(ROOT)`, a local HTTP server with Range support serving it, standing in for data.commoncrawl.org.
+
 The index has the columns of commoncrawl/cc-index-table's flat schema that a selection or a reader uses, with
 `content_languages` computed as Common Crawl computes it (commoncrawl/language-detection-cld2, called by its crawler):
 CLD2 on the HTML (not plain text) converted to UTF-8 first, with the top-level domain, the Content-Language header
@@ -15,8 +17,14 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
+import threading
+import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -197,3 +205,72 @@ def warc_pages(paths: list[Path]) -> list[Page]:
                         )
                     )
     return pages
+
+
+_RANGE = re.compile(r"bytes=(\d+)-(\d*)$")
+
+
+@dataclass
+class RangeServer:
+    url: str
+    latency: float = 0.0  # seconds each request waits before its answer (a remote store's first-byte latency)
+    requests: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, Range header)
+    served: int = 0  # body bytes sent
+
+
+def _handler(root: Path, server: RangeServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # quiet
+            pass
+
+        def _file(self) -> Path | None:
+            path = (root / self.path.split("?", 1)[0].lstrip("/")).resolve()
+            return path if path.is_file() and root in path.parents else None
+
+        def do_HEAD(self) -> None:
+            self._answer(body=False)
+
+        def do_GET(self) -> None:
+            self._answer(body=True)
+
+        def _answer(self, body: bool) -> None:
+            server.requests.append((self.command, self.path, self.headers.get("Range", "")))
+            if server.latency:
+                time.sleep(server.latency)
+            path = self._file()
+            if path is None:
+                self.send_error(404)
+                return
+            data = path.read_bytes()
+            start, end, status = 0, len(data), 200
+            if body and (found := _RANGE.match(self.headers.get("Range", ""))):
+                start = int(found.group(1))
+                end = min(len(data), int(found.group(2)) + 1 if found.group(2) else len(data))
+                status = 206
+            self.send_response(status)
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Content-Length", str(end - start))
+            if status == 206:
+                self.send_header("Content-Range", f"bytes {start}-{end - 1}/{len(data)}")
+            self.end_headers()
+            if body:
+                server.served += end - start
+                self.wfile.write(data[start:end])
+
+    return Handler
+
+
+@contextmanager
+def range_server(root: Path, latency: float = 0.0) -> Iterator[RangeServer]:
+    """Serve `root` on 127.0.0.1 (a free port) while the context lasts: a local HTTP server with Range support,
+    standing in for https://data.commoncrawl.org/ (GET whole or `Range: bytes=a-b`, answered 206; HEAD)."""
+    state = RangeServer("", latency)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(root.resolve(), state))
+    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -15,7 +15,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import REPO
-from http_range import range_server
 
 from monsoon import storage
 from monsoon.cli import main
@@ -25,6 +24,7 @@ from monsoon.crawl.select import Criteria, languages_of
 
 sys.path.insert(0, str(REPO / "bench"))
 import minicrawl  # noqa: E402
+from minicrawl import range_server  # noqa: E402
 
 pytest.importorskip("pycld2")
 LANGUAGES = ["tha_Thai", "zsm_Latn"]

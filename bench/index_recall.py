@@ -1,0 +1,209 @@
+"""Benchmark: index-first acquisition against a full scan, on a mini Common Crawl built from every real page.
+
+    python bench/index_recall.py [--files 8] [--other-copies 3]
+
+The mini crawl (bench/minicrawl.py) holds every distinct real page bench/run.py uses (../shared/data and the
+bundled sample's target pages: each target page once, each other page `--other-copies` times with its own URL, as
+bench/run.py's mix), dealt over `--files` WARC files, with a columnar index whose content_languages CLD2 computed
+as Common Crawl computes them. Both runs read the files from a local HTTP server with Range support (the stand-in
+for https://data.commoncrawl.org/), languages: the first tier.
+
+Printed: per language and policy (`primary`, the default, and `any`), the share of the documents the full scan
+keeps (before cross-document dedup, which depends on the set read) that the index selects, and what it misses and
+why (CLD2's languages for the page); bytes, requests and wall time both ways; the whole-file threshold (time to
+read a share of a file's records as ranges against streaming it, at several per-request latencies); and last
+`index_recall_min=<lowest first-tier recall under the default policy>`.
+`--json FILE` writes the figures (bench/cost.py reads the per-record rates from it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import minicrawl  # noqa: E402
+from run import TARGETS, real_pages  # noqa: E402
+
+from monsoon.config import IndexConfig, RunConfig  # noqa: E402
+from monsoon.crawl.ranges import read_ranges  # noqa: E402
+from monsoon.crawl.select import select  # noqa: E402
+from monsoon.languages import FIRST_TIER  # noqa: E402
+from monsoon.pipelines.layout import RunLayout  # noqa: E402
+from monsoon.pipelines.local import run_local  # noqa: E402
+
+INDEX = f"cc-index/table/cc-main/warc/crawl={minicrawl.CRAWL}/subset=warc/"
+POLICIES = ("primary", "any")
+
+
+def build(root: Path, files: int, other_copies: int) -> tuple[dict, list[minicrawl.Page], dict[str, str]]:
+    """The mini bucket; its pages; url -> the page's language label (bench/run.py's: dataset label or lid.176)."""
+    pages, labels = [], {}
+    for page in real_pages():
+        copies = 1 if page.language in TARGETS else other_copies
+        for copy in range(copies):
+            url = f"{page.url}?copy={copy}" if copy else page.url
+            pages.append(minicrawl.Page(url, page.payload, page.content_type))
+            labels[url] = page.language
+    random.Random(0).shuffle(pages)  # languages spread over the files as in a crawl
+    return minicrawl.build(root, pages, files), pages, labels
+
+
+def _kept(output: Path) -> dict[str, tuple[str, str]]:
+    """url -> (id, language) of the documents the documents stage kept (before cross-document dedup)."""
+    intermediate = Path(RunLayout(str(output)).intermediate)
+    rows = [r for p in intermediate.glob("*/*.parquet") for r in pq.read_table(p, columns=["id", "url", "language"])
+            .to_pylist()]  # fmt: skip
+    return {row["url"]: (row["id"], row["language"]) for row in rows}
+
+
+def _run(config: RunConfig, server: minicrawl.RangeServer) -> dict:
+    server.requests.clear()
+    server.served = 0
+    started = time.perf_counter()
+    accounting = run_local(config)
+    return {
+        "seconds": time.perf_counter() - started,
+        "read": accounting["total"]["read"],
+        "requests": len(server.requests),
+        "bytes": server.served,
+        "accounting": accounting,
+    }
+
+
+def threshold(bucket: Path, warc: str, latencies: list[float]) -> list[dict]:
+    """Per latency: seconds to read every k-th record of the largest file as its own range, against one streamed
+    read of the file; the break-even share of the file's bytes (interpolated)."""
+    import pyarrow.compute as pc
+
+    index = pq.read_table(bucket / INDEX)
+    rows = index.filter(pc.equal(index["warc_filename"], warc)).sort_by("warc_record_offset").to_pylist()
+    size = (bucket / warc).stat().st_size
+    found = []
+    for latency in latencies:
+        with minicrawl.range_server(bucket, latency) as server:
+            uri = server.url + warc
+            started = time.perf_counter()
+            read_ranges(uri, [(0, size)])
+            whole = time.perf_counter() - started
+            points = []
+            for every in (50, 20, 10, 4, 2, 1):
+                chosen = [(r["warc_record_offset"], r["warc_record_length"]) for r in rows[::every]]
+                started = time.perf_counter()
+                read_ranges(uri, chosen)
+                points.append((sum(length for _, length in chosen) / size, time.perf_counter() - started))
+        even = next((share for share, seconds in points if seconds >= whole), 1.0)
+        found.append({"latency_ms": latency * 1000, "whole_file_s": whole, "points": points, "break_even": even})
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, default=8, help="WARC files in the mini crawl (8)")
+    parser.add_argument("--other-copies", type=int, default=3, help="copies of each non-target page (3)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes of both runs (2)")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="index-recall-"))
+    bucket = work / "bucket"
+    built, pages, labels = build(bucket, args.files, args.other_copies)
+    index = pq.read_table(bucket / built["index"]).to_pylist()
+    by_url = {row["url"]: row for row in index}
+    print(
+        f"mini crawl: {len(pages)} captures in {args.files} WARC files "
+        f"({sum((bucket / w).stat().st_size for w in built['warcs']) / 2**20:.1f} MiB); page labels: "
+        + ", ".join(f"{code} {n}" for code, n in Counter(labels.values()).most_common(10))
+    )
+    languages = list(FIRST_TIER)
+    common = {"languages": languages, "tasks": args.files, "workers": args.workers}
+    figures: dict = {"captures": len(pages), "recall": {}}
+    with minicrawl.range_server(bucket) as server:
+        full_config = RunConfig(
+            input=server.url + built["listing"], input_prefix=server.url, output=str(work / "full"), **common
+        )
+        full = _run(full_config, server)
+        index_config = RunConfig(
+            input=str(bucket / INDEX), input_prefix=server.url, output=str(work / "index"), **common
+        )
+        first = _run(index_config, server)
+    kept_full, kept_index = _kept(work / "full"), _kept(work / "index")
+    selected = {}
+    for policy in POLICIES:
+        config = RunConfig(
+            input=str(bucket / INDEX), output=str(work / f"select-{policy}"), languages=languages,
+            index=IndexConfig(policy=policy),
+        )  # fmt: skip
+        select(config)
+        parts = sorted((work / f"select-{policy}" / "_selection").glob("part-*.parquet"))
+        selected[policy] = {r["url"] for p in parts for r in pq.read_table(p, columns=["url"]).to_pylist()}
+
+    print("\nrecall: the share of the full scan's kept documents (before dedup) that the index selects")
+    print(
+        f"{'language':<10} {'kept (full)':>11} "
+        + " ".join(f"{p:>16}" for p in POLICIES)
+        + "   missed (default policy): why"
+    )
+    recall_min = 1.0
+    for code in languages:
+        urls = [url for url, (_, language) in kept_full.items() if language == code]
+        if not urls:
+            print(f"{code:<10} {0:>11}   (no page of this language kept by the full scan)")
+            continue
+        shares = {p: sum(u in selected[p] for u in urls) / len(urls) for p in POLICIES}
+        figures["recall"][code] = {"kept": len(urls), **shares}
+        recall_min = min(recall_min, shares["primary"])
+        why = Counter(f"cld2={by_url[u]['content_languages']}" for u in urls if u not in selected["primary"])
+        print(
+            f"{code:<10} {len(urls):>11} " + " ".join(f"{shares[p]:>16.3f}" for p in POLICIES)
+            + "   " + ", ".join(f"{reason} x{n}" for reason, n in why.most_common(4))
+        )  # fmt: skip
+    same = {u: v for u, v in kept_full.items() if u in selected["primary"]} == kept_index
+    print(f"index-first kept exactly the full scan's documents among the selected: {same}")
+    extra = Counter(by_url[u]["content_languages"] for u in selected["primary"] if u not in kept_full)
+    print(
+        f"selected but not kept by the full scan: {sum(extra.values())} of {len(selected['primary'])} "
+        f"(CLD2 said: {', '.join(f'{k} x{n}' for k, n in extra.most_common(5))})"
+    )
+
+    print(f"\ncost both ways (same files, same HTTP server, tasks = files, workers = {args.workers}):")
+    print(f"{'':<12} {'records read':>12} {'requests':>9} {'bytes':>12} {'wall s':>7}")
+    for name, run in (("full scan", full), ("index-first", first)):
+        print(f"{name:<12} {run['read']:>12} {run['requests']:>9} {run['bytes']:>12,} {run['seconds']:>7.1f}")
+    ledger = first["accounting"]["index"]
+    print(
+        f"index-first ledger: {ledger['captures']} captures, selected {ledger['selected']}, fetched "
+        f"{ledger['fetched']} in {ledger['requests']} range requests + {ledger['whole_files']} whole files"
+    )
+    # per-record rates (one worker-second per record): what bench/cost.py multiplies a snapshot by
+    cores = args.workers
+    figures["seconds_per_record"] = {
+        "full_scan": full["seconds"] * cores / full["read"],
+        "selected": first["seconds"] * cores / max(first["read"], 1),
+    }
+    figures.update(full={k: v for k, v in full.items() if k != "accounting"},
+                   index_first={k: v for k, v in first.items() if k != "accounting"})  # fmt: skip
+
+    largest = max(built["warcs"], key=lambda w: (bucket / w).stat().st_size)
+    print(f"\nwhole-file threshold on {largest.rsplit('/', 1)[1]} ({(bucket / largest).stat().st_size:,} bytes):")
+    figures["threshold"] = threshold(bucket, largest, [0.0, 0.005, 0.02])
+    for row in figures["threshold"]:
+        points = ", ".join(f"{share:.0%}: {seconds:.3f} s" for share, seconds in row["points"])
+        print(
+            f"  latency {row['latency_ms']:>4.0f} ms: whole file {row['whole_file_s']:.3f} s; ranges {points}; "
+            f"break-even at {row['break_even']:.0%} of the bytes"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
+    print(f"index_recall_min={recall_min:.3f}")
+
+
+if __name__ == "__main__":
+    main()
