@@ -214,6 +214,7 @@ _RANGE = re.compile(r"bytes=(\d+)-(\d*)$")
 class RangeServer:
     url: str
     latency: float = 0.0  # seconds each request waits before its answer (a remote store's first-byte latency)
+    bandwidth: float = 0.0  # bytes per second of one answer, when set (a remote store's per-connection throughput)
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, Range header)
     served: int = 0  # body bytes sent
 
@@ -255,16 +256,18 @@ def _handler(root: Path, server: RangeServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if body:
                 server.served += end - start
+                if server.bandwidth:
+                    time.sleep((end - start) / server.bandwidth)
                 self.wfile.write(data[start:end])
 
     return Handler
 
 
 @contextmanager
-def range_server(root: Path, latency: float = 0.0) -> Iterator[RangeServer]:
+def range_server(root: Path, latency: float = 0.0, bandwidth: float = 0.0) -> Iterator[RangeServer]:
     """Serve `root` on 127.0.0.1 (a free port) while the context lasts: a local HTTP server with Range support,
     standing in for https://data.commoncrawl.org/ (GET whole or `Range: bytes=a-b`, answered 206; HEAD)."""
-    state = RangeServer("", latency)
+    state = RangeServer("", latency, bandwidth)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(root.resolve(), state))
     state.url = f"http://127.0.0.1:{httpd.server_address[1]}/"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

@@ -6,8 +6,10 @@ support and from the S3 server: the same documents as a full scan of the same fi
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import fsspec
@@ -134,21 +136,29 @@ def test_an_index_first_run_over_http_ranges_keeps_the_full_scans_documents_amon
     assert _kept(config.output) == full and len(full) > 20  # same ids, same text
 
 
-def test_select_and_run_against_s3_resume_to_the_same_corpus(crawl, s3_bucket):
+def test_an_index_first_run_on_s3_sigkilled_midway_resumes_to_the_full_scans_documents(crawl, s3_bucket):
     s3_bucket.upload(crawl["bucket"], "")
-    index = f"{s3_bucket.url}/{INDEX}"
     output = f"{s3_bucket.url}/corpus"
-    config = _config(crawl["root"], input=index)
-    run = [sys.executable, "-m", "monsoon.cli", "run", str(config), "--output", output]
+    config = _config(crawl["root"], input=f"{s3_bucket.url}/{INDEX}")  # the WARCs beside it: s3://bucket/crawl-data/
+    run = [sys.executable, "-m", "monsoon.cli", "run", str(config), "--output", output, "--tasks", "2"]
+    fs = fsspec.filesystem("s3", skip_instance_cache=True)
+    completions = f"{s3_bucket.name}/corpus/_work/logs/1_extract/completions"
+    victim = subprocess.Popen(run, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=crawl["root"])
+    deadline = time.monotonic() + 120
+    while victim.poll() is None and time.monotonic() < deadline:
+        fs.invalidate_cache()
+        if fs.exists(completions) and fs.ls(completions):
+            break
+        time.sleep(0.1)
+    victim.send_signal(signal.SIGKILL)  # mid-stage: one extract task done, the other not
+    victim.wait()
+    fs.invalidate_cache()
+    assert len(fs.ls(completions)) == 1
     done = subprocess.run(run, capture_output=True, text=True, timeout=300, cwd=crawl["root"])
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "requests after coalescing" in done.stdout
-    fs = fsspec.filesystem("s3", skip_instance_cache=True)
+    assert "requests after coalescing" in done.stdout  # the plan
     selected = {row["url"] for row in _selection(output)}
     full = {id_: value for id_, value in _kept(crawl["full"]).items() if value[0] in selected}
     assert _kept(output) == full
-    # the same job again: selection reused, every rank already done
-    fs.rm(f"{s3_bucket.name}/corpus/accounting.json")
-    again = subprocess.run(run, capture_output=True, text=True, timeout=300, cwd=crawl["root"])
-    assert again.returncode == 0, again.stderr[-2000:]
-    assert _kept(output) == full
+    accounting = json.loads(storage.read_text(f"{output}/accounting.json"))
+    assert accounting["index"]["fetched"] == accounting["total"]["read"] == len(selected)

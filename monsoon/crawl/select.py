@@ -147,7 +147,8 @@ def settings(config: RunConfig, files: list[str]) -> dict:
     return {
         "index files": files,
         "languages": list(config.languages),
-        **{key: index[key] for key in ("policy", "confusable", "hosts_allow", "hosts_deny")},
+        # sort_buckets: the reader finds a file's records in the part of its bucket
+        **{key: index[key] for key in ("policy", "confusable", "hosts_allow", "hosts_deny", "sort_buckets")},
     }
 
 
