@@ -65,7 +65,7 @@ def main() -> None:
     if args.datatrove_rate:
         rates["datatrove"] = args.datatrove_rate
     if not {"monsoon", "datatrove"} <= rates.keys():
-        index_first_bill(args, rates.get("monsoon", FULL_SCAN_DOCS_PER_CORE_S))
+        index_first_bill(args)
         return
     pages_per_warc = args.pages / args.warc_files
     print(
@@ -105,7 +105,7 @@ def main() -> None:
     print("published figures to compare with (different pipelines, hardware and scope):")
     for source, figure in PUBLISHED:
         print(f"  - {source}: {figure}")
-    index_first_bill(args, rates["monsoon"])
+    index_first_bill(args)
 
 
 # CC-MAIN-2024-42, CLD2 primary language, share of pages (Common Crawl's language statistics, as issue 22 quotes
@@ -119,53 +119,55 @@ BILLS = {
     "ours but English": [code for code in PAGE_SHARES if code != "eng_Latn"],
     "all of ours": list(PAGE_SHARES),
 }
-FULL_SCAN_DOCS_PER_CORE_S = 278.3  # bench/run.py's monsoon rate behind issue 22's "2,635 core-hours per snapshot"
 RATES_FILE = Path(__file__).resolve().parent / "data" / "index_first.json"
 
 
-def index_first_bill(args: argparse.Namespace, full_scan_rate: float) -> None:
-    """The index-first bill against the full scan for each of BILLS (see the module docstring)."""
+def record_rates(values: dict) -> None:
+    """Merge figures a bench measured into RATES_FILE (what `python bench/cost.py` reads with no argument)."""
+    recorded = json.loads(RATES_FILE.read_text()) if RATES_FILE.exists() else {}
+    RATES_FILE.write_text(json.dumps({**recorded, **values}, indent=1, sort_keys=True) + "\n")
+
+
+def index_first_bill(args: argparse.Namespace) -> None:
+    """The index-first bill against the full scan for each of BILLS (see the module docstring). One core's seconds
+    per record, past start-up, from bench/index_recall.py: a page of the run's languages costs `selected` either way
+    (extracted, identified, filtered); the full scan also pays `other` for every other page (read, inflated, skipped
+    by the pre-LID); the index-first run pays the selection's scan of the index instead."""
     recorded = json.loads(RATES_FILE.read_text())
-    per_record = recorded["seconds_per_selected_record"]  # one core, a selected record read as a range to the end
+    selected_s, other_s = recorded["seconds_per_selected_record"], recorded["seconds_per_other_record"]
     rows_per_s = recorded["index_rows_per_s"]  # one core, the selection's scan
-    index_read = recorded["index_bytes_read_share"] * args.index_gib * 2**30  # the columns a selection reads
-    compressed = args.compressed_tib * 2**40
-    executors = 100
-    cores = executors * args.cores_per_executor
-    full_h = args.pages / full_scan_rate / 3600
     read_share = recorded["index_bytes_read_share"]
+    index_read = read_share * args.index_gib * 2**30  # the columns a selection reads
+    compressed = args.compressed_tib * 2**40
+    cores = 100 * args.cores_per_executor
     print(
         f"\nindex-first bill, one snapshot ({args.pages:,.0f} pages, {args.compressed_tib:.0f} TiB of compressed WARC "
-        f"files, an index of {args.index_gib:.0f} GiB of which a selection reads {read_share:.0%}); "
-        f"rates from {RATES_FILE.name}: {per_record * 1000:.0f} ms per selected record, {rows_per_s:,.0f} index "
-        f"rows/s per core; full scan {full_scan_rate:.1f} docs/s per core"
+        f"files, an index of {args.index_gib:.0f} GiB of which a selection reads {read_share:.0%}); one core per "
+        f"record past start-up ({RATES_FILE.name}, bench/index_recall.py): {selected_s * 1000:.1f} ms a page of the "
+        f"run's languages, {other_s * 1000:.1f} ms any other page in a full scan; the selection scans "
+        f"{rows_per_s:,.0f} index rows/s (bench/index_select.py)"
     )
     print(
-        f"{'languages':<20} {'pages':>7} {'bytes read':>11} {'requests':>12} {'core-hours':>10} "
-        f"{'wall (100 x ' + str(args.cores_per_executor) + ')':>16} {'bytes share':>11} {'core-h share':>12}"
-    )
-    print(
-        f"{'full scan':<20} {1:>7.2%} {compressed / 2**40:>7.1f} TiB {args.warc_files:>12,} {full_h:>10,.0f} "
-        f"{full_h / min(cores, args.warc_files):>14.1f} h {1:>11.2%} {1:>12.2%}"
+        f"{'languages':<20} {'pages':>7} | {'full: core-h':>12} {'wall':>8} {'TiB':>6} {'requests':>9} | "
+        f"{'index-first: core-h':>19} {'wall':>8} {'TiB':>7} {'requests':>12} | {'core-h share':>12} "
+        f"{'bytes share':>11}"
     )
     shares = {}
     for name, codes in BILLS.items():
         share = sum(PAGE_SHARES[code] for code in codes)
         records = share * args.pages
-        read = share * compressed + index_read  # rare pages are far apart in a file: ranges fetch about what they need
-        core_h = records * per_record / 3600 + args.pages / rows_per_s / 3600
-        shares[name] = (core_h / full_h, read / compressed)
+        full_h = args.pages * ((1 - share) * other_s + share * selected_s) / 3600
+        first_h = (records * selected_s + args.pages / rows_per_s) / 3600
+        read = share * compressed + index_read  # rare pages lie far apart in a file: ranges fetch about what they need
+        shares[name] = (first_h / full_h, read / compressed)
         print(
-            f"{name:<20} {share:>7.2%} {read / 2**40:>7.2f} TiB {records:>12,.0f} {core_h:>10,.0f} "
-            f"{core_h / cores:>14.1f} h {read / compressed:>11.3%} {core_h / full_h:>12.2%}"
+            f"{name:<20} {share:>7.2%} | {full_h:>12,.0f} {full_h / cores:>6.1f} h {compressed / 2**40:>6.0f} "
+            f"{args.warc_files:>9,} | {first_h:>19,.0f} {first_h / cores:>6.1f} h {read / 2**40:>7.2f} "
+            f"{records:>12,.0f} | {first_h / full_h:>12.2%} {read / compressed:>11.3%}"
         )
     print(
-        "(requests: one per selected record, as rare languages' records lie megabytes apart; wall time: core-hours "
-        "over the cores, the network's time not in it)"
+        f"(wall: core-hours over 100 executors x {args.cores_per_executor} cores, the network's time not in it; "
+        "index-first requests: one per selected record, as a rare language's records lie megabytes apart in a file)"
     )
     print(f"thai_core_hours_share={shares['Thai'][0]:.4f}")
     print(f"thai_bytes_share={shares['Thai'][1]:.4f}")
-
-
-if __name__ == "__main__":
-    main()

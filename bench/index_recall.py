@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import minicrawl  # noqa: E402
+from cost import record_rates  # noqa: E402
 from run import TARGETS, real_pages  # noqa: E402
 
 from monsoon.config import IndexConfig, RunConfig  # noqa: E402
@@ -80,6 +81,14 @@ def _run(config: RunConfig, server: minicrawl.RangeServer) -> dict:
     }
 
 
+def _crossing(points: list[tuple[float, float]], level: float) -> float:
+    """The share where the (share, seconds) line, interpolated, first reaches `level` seconds (1.0: never)."""
+    for (s0, t0), (s1, t1) in zip(points, points[1:], strict=False):
+        if t1 >= level:
+            return s0 + (s1 - s0) * (level - t0) / (t1 - t0) if t1 > t0 else s1
+    return 1.0
+
+
 def threshold(bucket: Path, warc: str, links: list[tuple[float, float]]) -> list[dict]:
     """Per (latency s, bandwidth B/s; 0: none) of the server: seconds to read every k-th record of the largest file
     as its own range, against one read of the whole file; the first share of the file's bytes where ranges take
@@ -97,12 +106,12 @@ def threshold(bucket: Path, warc: str, links: list[tuple[float, float]]) -> list
             read_ranges(uri, [(0, size)])
             whole = time.perf_counter() - started
             points = []
-            for every in (50, 20, 10, 4, 2, 1):
+            for every in (100, 50, 30, 20, 10, 5, 2, 1):
                 chosen = [(r["warc_record_offset"], r["warc_record_length"]) for r in rows[::every]]
                 started = time.perf_counter()
                 read_ranges(uri, chosen)
                 points.append((sum(length for _, length in chosen) / size, time.perf_counter() - started))
-        even = next((share for share, seconds in points if seconds >= whole), 1.0)
+        even = _crossing([(0.0, 0.0), *points], whole)
         found.append(
             {"latency_ms": latency * 1000, "mb_per_s": bandwidth / 1e6, "whole_file_s": whole, "points": points,
              "break_even": even}
@@ -116,6 +125,7 @@ def main() -> None:
     parser.add_argument("--other-copies", type=int, default=3, help="copies of each non-target page (3)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes of both runs (2)")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--record", action="store_true", help="record the rates in bench/data/index_first.json")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="index-recall-"))
     bucket = work / "bucket"
@@ -131,17 +141,20 @@ def main() -> None:
     figures: dict = {"captures": len(pages), "recall": {}}
     runs = {}
     with minicrawl.range_server(bucket) as server:
-        # the recall's reference: a full scan for every first-tier language; then Thai alone both ways (the bill's
-        # case), whose index-first run is checked against its full scan document for document
-        for name, codes, first in (
-            ("full", languages, False),
-            ("thai-full", [THAI], False),
-            ("thai-index", [THAI], True),
+        # the recall's reference: a full scan for every first-tier language (tasks = files); then Thai alone both
+        # ways on one core (the bill's case; the index-first run checked against its full scan document for
+        # document), and index-first on the first file only: two index-first runs give the start-up and the cost
+        # of a selected record apart
+        for name, codes, first, tasks, workers, limit in (
+            ("full", languages, False, args.files, args.workers, None),
+            ("thai-full", [THAI], False, 1, 1, None),
+            ("thai-index", [THAI], True, 1, 1, None),
+            ("thai-index-1", [THAI], True, 1, 1, 1),
         ):
             source = {"input": str(bucket / INDEX)} if first else {"input": server.url + built["listing"]}
             config = RunConfig(
-                **source, input_prefix=server.url, output=str(work / name), languages=codes, tasks=args.files,
-                workers=args.workers,
+                **source, input_prefix=server.url, output=str(work / name), languages=codes, tasks=tasks,
+                workers=workers, limit=limit,
             )  # fmt: skip
             runs[name] = _run(config, server)
     thai_full, first = runs["thai-full"], runs["thai-index"]
@@ -186,7 +199,7 @@ def main() -> None:
     same = {u: v for u, v in _kept(work / "thai-full").items() if u in thai_selected} == _kept(work / "thai-index")
     print(f"Thai: index-first kept exactly the full scan's documents among the selected: {same}")
 
-    print(f"\nThai both ways (same files, same HTTP server, tasks = files, workers = {args.workers}):")
+    print("\nThai both ways (same files, same HTTP server, one task, one worker):")
     print(f"{'':<12} {'records read':>12} {'requests':>9} {'bytes':>12} {'wall s':>7}")
     for name, run in (("full scan", thai_full), ("index-first", first)):
         print(f"{name:<12} {run['read']:>12} {run['requests']:>9} {run['bytes']:>12,} {run['seconds']:>7.1f}")
@@ -195,12 +208,25 @@ def main() -> None:
         f"index-first ledger: {ledger['captures']} captures, selected {ledger['selected']}, fetched "
         f"{ledger['fetched']} in {ledger['requests']} range requests + {ledger['whole_files']} whole files"
     )
-    # per-record rates (one worker-second per record): what bench/cost.py multiplies a snapshot by
-    cores = args.workers
+    # per-record wall time on one core past start-up (what bench/cost.py multiplies a snapshot by): from the two
+    # index-first runs, the cost of a selected record (mostly a target page, extracted) and the start-up; the full
+    # scan's record (mostly skipped by the pre-LID) is its run less that start-up
+    small = runs["thai-index-1"]
+    per_selected = (first["seconds"] - small["seconds"]) / (first["read"] - small["read"])
+    startup = small["seconds"] - small["read"] * per_selected
+    full_scan = (thai_full["seconds"] - startup) / thai_full["read"]
+    others = thai_full["read"] - first["read"]
     figures["seconds_per_record"] = {
-        "full_scan": thai_full["seconds"] * cores / thai_full["read"],
-        "selected": first["seconds"] * cores / max(first["read"], 1),
+        "selected": per_selected,
+        "full_scan": full_scan,
+        # a record a Thai full scan does not keep for Thai: the rest of its time over the rest of its records
+        "not_selected": (full_scan * thai_full["read"] - per_selected * first["read"]) / others,
+        "startup": startup,
     }
+    print(
+        "one core, past start-up: "
+        + ", ".join(f"{name} {value * 1000:.1f} ms" for name, value in figures["seconds_per_record"].items())
+    )
     figures.update({name: {k: v for k, v in run.items() if k != "accounting"} for name, run in runs.items()})
 
     largest = max(built["warcs"], key=lambda w: (bucket / w).stat().st_size)
@@ -216,6 +242,13 @@ def main() -> None:
         )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1) + "\n")
+    if args.record:
+        record_rates(
+            {"seconds_per_selected_record": figures["seconds_per_record"]["selected"],
+             "seconds_per_other_record": figures["seconds_per_record"]["not_selected"],
+             "whole_file_break_even": {f"{r['latency_ms']:.0f} ms, {r['mb_per_s']:.0f} MB/s": r["break_even"]
+                                       for r in figures["threshold"]}}
+        )  # fmt: skip
     print(f"index_recall_min={recall_min:.3f}")
 
 

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cost import record_rates  # noqa: E402
 from minicrawl import INDEX_SCHEMA  # noqa: E402
 
 SHARES = {"jpn": 0.05, "ind": 0.011, "vie": 0.0105, "tha": 0.0041, "msa": 0.0008, "tam": 0.0005, "khm": 0.0001,
@@ -128,6 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=4_000_000)
     parser.add_argument("--spark", action="store_true", help="also select with Spark SQL on local[2]")
+    parser.add_argument("--record", action="store_true", help="record the rates in bench/data/index_first.json")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -140,24 +142,31 @@ def main() -> None:
     started = time.perf_counter()
     generate(index, args.rows)
     size = sum(p.stat().st_size for p in index.glob("*.parquet"))
-    print(f"the selection's columns are {read_share(index):.1%} of the index's compressed column bytes")
+    share = read_share(index)
+    print(f"the selection's columns are {share:.1%} of the index's compressed column bytes")
     print(
         f"generated {args.rows:,} captures, {size / 2**20:.0f} MiB of parquet in {time.perf_counter() - started:.0f} s"
     )
     print(
         f"{'run':<34} {'engine':<6} {'selected':>9} {'WARC files':>10} {'requests':>9} {'seconds':>8} {'peak RSS':>9}"
     )
+    local_seconds = 0.0
     for engine in ("local", "spark") if args.spark else ("local",):
         for name, languages in RUNS.items():
             child = [sys.executable, __file__, "--child", str(index), str(work / f"out-{engine}-{len(languages)}"),
                      ",".join(languages), engine]  # fmt: skip
             done = subprocess.run(child, capture_output=True, text=True, check=True)
             found = json.loads(done.stdout.strip().splitlines()[-1])
+            if engine == "local":
+                local_seconds = max(local_seconds, found["seconds"])
             print(
                 f"{name:<34} {engine:<6} {found['selected']:>9,} {found['warc_files']:>10,} {found['requests']:>9,} "
                 f"{found['seconds']:>8.1f} {found['peak_rss_mib']:>7.0f} MiB"
             )
-    print(f"rows per second (local, last run): {args.rows / found['seconds']:,.0f}")
+    rows_per_s = args.rows / local_seconds
+    print(f"index rows per second, one process (local, slowest run): {rows_per_s:,.0f}")
+    if args.record:
+        record_rates({"index_rows_per_s": rows_per_s, "index_bytes_read_share": share})
 
 
 if __name__ == "__main__":

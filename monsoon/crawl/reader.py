@@ -1,7 +1,8 @@
 """Read a selection's WARC records as byte ranges: per WARC file, its selected records (from the selection's parquet
 part), coalesced into requests (crawl/ranges.py), each record parsed by the full reader's own code
 (WarcDocumentReader.document_at), so a document has the same id, text and metadata either way. Where the file's
-requested bytes exceed `whole_file_share` of it, the file is streamed instead: one sequential read in large blocks."""
+requested bytes exceed `whole_file_share` of it, the file is read whole instead, in `max_request` blocks from its
+first selected record to its last (fewer requests, each paying the store's latency once)."""
 
 from __future__ import annotations
 
@@ -48,8 +49,9 @@ class WarcRangeReader(WarcDocumentReader):
         uri = join(self.prefix, filepath)
         requested = sum(length for _, length in requests)
         if requests and requested > self.index.whole_file_share * file_size(uri):
-            yield from self._read_streamed(filepath, records, dump)
-            return
+            # cheaper read whole: blocks of max_request bytes from the first selected record to the last, gaps too
+            self.stat_update("whole_files")
+            requests = coalesce(records, records[-1][0] + records[-1][1], self.index.max_request)
         position = 0
         for (start, size), chunk in zip(requests, self._fetch(uri, requests), strict=True):
             while position < len(records) and records[position][0] < start + size:  # the request's records
@@ -67,15 +69,3 @@ class WarcRangeReader(WarcDocumentReader):
             (chunk,) = read_ranges(uri, [request])
             self.stat_update("range_bytes", value=len(chunk))
             yield chunk
-
-    def _read_streamed(self, filepath: str, records: list[tuple[int, int]], dump: str) -> DocumentsPipeline:
-        self.stat_update("whole_files")
-        with self.data_folder.open(
-            filepath, "rb", compression=None, block_size=self.index.max_request, cache_type="readahead"
-        ) as stream:
-            for offset, length in records:
-                stream.seek(offset)
-                document = self.document_at(io.BytesIO(stream.read(length)), filepath, offset, dump)
-                if document is not None:
-                    yield document
-            self.stat_update("range_bytes", value=stream.tell())
