@@ -67,6 +67,12 @@ def _kept(output: Path) -> dict[str, tuple[str, str]]:
     return {row["url"]: (row["id"], row["language"]) for row in rows}
 
 
+def _selected_urls(output: Path, url_of: dict[tuple[str, int], str]) -> set[str]:
+    """The URLs of a selection's captures (it names them by WARC file and offset, as the index does)."""
+    rows = [r for p in (output / "_selection").glob("part-*.parquet") for r in pq.read_table(p).to_pylist()]
+    return {url_of[row["warc_filename"], row["warc_record_offset"]] for row in rows}
+
+
 def _run(config: RunConfig, server: minicrawl.RangeServer) -> dict:
     server.requests.clear()
     server.served = 0
@@ -132,6 +138,7 @@ def main() -> None:
     built, pages, labels = build(bucket, args.files, args.other_copies)
     index = pq.read_table(bucket / built["index"]).to_pylist()
     by_url = {row["url"]: row for row in index}
+    url_of = {(row["warc_filename"], row["warc_record_offset"]): row["url"] for row in index}
     print(
         f"mini crawl: {len(pages)} captures in {args.files} WARC files "
         f"({sum((bucket / w).stat().st_size for w in built['warcs']) / 2**20:.1f} MiB); page labels: "
@@ -166,8 +173,7 @@ def main() -> None:
             index=IndexConfig(policy=policy),
         )  # fmt: skip
         select(config)
-        parts = sorted((work / f"select-{policy}" / "_selection").glob("part-*.parquet"))
-        selected[policy] = {r["url"] for p in parts for r in pq.read_table(p, columns=["url"]).to_pylist()}
+        selected[policy] = _selected_urls(work / f"select-{policy}", url_of)
 
     print("\nrecall: the share of the full scan's kept documents (before dedup) that the index selects")
     print(
@@ -194,8 +200,7 @@ def main() -> None:
         f"selected but not kept by the full scan: {sum(extra.values())} of {len(selected['primary'])} "
         f"(CLD2 said: {', '.join(f'{k} x{n}' for k, n in extra.most_common(5))})"
     )
-    thai_selected = {u for p in (work / "thai-index" / "_selection").glob("part-*.parquet")
-                     for u in pq.read_table(p, columns=["url"])["url"].to_pylist()}  # fmt: skip
+    thai_selected = _selected_urls(work / "thai-index", url_of)
     same = {u: v for u, v in _kept(work / "thai-full").items() if u in thai_selected} == _kept(work / "thai-index")
     print(f"Thai: index-first kept exactly the full scan's documents among the selected: {same}")
 

@@ -117,8 +117,10 @@ class IndexConfig:
     # neighbouring selected records closer than `gap` bytes are fetched in one request, up to `max_request` bytes
     gap: int = 65_536
     max_request: int = 16 * 2**20
-    # above this share of a WARC file's bytes in (coalesced) ranges, the whole file is streamed instead
-    whole_file_share: float = 0.5
+    # above this share of a WARC file's bytes in (coalesced) ranges, the file is read whole instead: with 20 ms to
+    # the first byte and 50 MB/s a connection, one range per record costs as much as the whole file at 2.3% of its
+    # bytes (0.8% at 50 ms and 100 MB/s; bench/index_recall.py). Thai (0.4% of pages) stays ranges, Japanese (5%) not
+    whole_file_share: float = 0.02
     sort_buckets: int = 16  # the selection is sorted per bucket of WARC files: memory ~ selection / sort_buckets
     executors: int = 100  # the plan's wall time on this many executors ...
     cores_per_executor: int = 4  # ... of this many cores

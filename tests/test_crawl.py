@@ -54,6 +54,13 @@ def _selection(output: str) -> list[dict]:
     return [row for part in parts for row in storage.read_parquet(part).to_pylist()]
 
 
+def _selected_urls(crawl: dict, output: str) -> set[str]:
+    """The URLs of the selected captures (the selection names them by WARC file and offset, as the index)."""
+    index = pq.read_table(crawl["bucket"] / crawl["index"]).to_pylist()
+    url = {(row["warc_filename"], row["warc_record_offset"]): row["url"] for row in index}
+    return {url[row["warc_filename"], row["warc_record_offset"]] for row in _selection(output)}
+
+
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory) -> dict:
     """The mini bucket, and a full scan of its WARC files (the reference)."""
@@ -127,7 +134,7 @@ def test_an_index_first_run_over_http_ranges_keeps_the_full_scans_documents_amon
         ranged = [r for r in server.requests if r[0] == "GET" and r[2].startswith("bytes=")]
         assert accounting["index"]["requests"] == len(ranged) > 0
     selection = _selection(str(crawl["root"] / "ranges"))
-    selected_urls = {row["url"] for row in selection}
+    selected_urls = _selected_urls(crawl, str(crawl["root"] / "ranges"))
     assert accounting["index"]["fetched"] == accounting["total"]["read"] == len(selection)  # read = selected
     assert accounting["index"]["selected"] == {
         code: sum(row["language"] == code for row in selection) for code in LANGUAGES
@@ -157,7 +164,7 @@ def test_an_index_first_run_on_s3_sigkilled_midway_resumes_to_the_full_scans_doc
     done = subprocess.run(run, capture_output=True, text=True, timeout=300, cwd=crawl["root"])
     assert done.returncode == 0, done.stderr[-2000:]
     assert "requests after coalescing" in done.stdout  # the plan
-    selected = {row["url"] for row in _selection(output)}
+    selected = _selected_urls(crawl, output)
     full = {id_: value for id_, value in _kept(crawl["full"]).items() if value[0] in selected}
     assert _kept(output) == full
     accounting = json.loads(storage.read_text(f"{output}/accounting.json"))

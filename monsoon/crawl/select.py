@@ -10,7 +10,7 @@ memory is bounded by a batch and one sort bucket, not the index.
 The selection is written under OUTPUT/_selection/:
 
     part-NNNNN.parquet   the selected captures, one sort bucket of WARC files per part, sorted by (file, offset):
-                         warc_filename, warc_record_offset, warc_record_length, url, content_languages, language
+                         warc_filename, warc_record_offset, warc_record_length, content_languages, language
     warc.paths           the WARC files holding a selected capture, sorted: the files ranks / Spark tasks take
     selection.json       the settings it was made with (reused by a run with the same ones) and the plan
 """
@@ -39,15 +39,18 @@ from monsoon.storage import glob, join
 
 HTML_MIMES = ("text/html", "application/xhtml+xml")  # the reader's HTML types (stages/warc_reader.py HTML_TYPES)
 FILE, OFFSET, LENGTH = "warc_filename", "warc_record_offset", "warc_record_length"
-SCANNED = ["fetch_status", "content_mime_detected", "content_languages", "url_host_name",
-           "url_host_registered_domain", "url", FILE, OFFSET, LENGTH]  # fmt: skip
-SELECTED = [FILE, OFFSET, LENGTH, "url", "content_languages", "language"]
+# the columns a selection reads (the URL, the index's largest column, is not one: the record carries it); the host
+# columns only for host lists
+SCANNED = ["fetch_status", "content_mime_detected", "content_languages", FILE, OFFSET, LENGTH]
+HOSTS = ["url_host_name", "url_host_registered_domain"]
+SELECTED = [FILE, OFFSET, LENGTH, "content_languages", "language"]
 SELECTION_DIR = "_selection"
 _INDEX_ROOT = re.compile(r"^(.*?/)cc-index/")
-# per-core rates for the plan's core-hours, from bench/index_recall.py (this machine, one core, past start-up): a
-# selected capture is mostly a target-language page that is extracted; a full scan's mix is mostly skipped by pre-LID
-SELECTED_DOCS_PER_CORE_S = 30.0
-SCAN_DOCS_PER_CORE_S = 278.0  # bench/cost.py's monsoon rate (2,635 core-hours for 2.64e9 pages)
+# one core's seconds per record past start-up, for the plan's core-hours (bench/index_recall.py, recorded in
+# bench/data/index_first.json): a selected record is mostly a page of the run's languages, extracted and filtered; a
+# full scan also reads and pre-LID-skips every other page
+SELECTED_RECORD_S = 0.0377
+OTHER_RECORD_S = 0.0039
 
 
 def is_index(path: str) -> bool:
@@ -184,12 +187,14 @@ def select(config: RunConfig, batch_rows: int = 262_144) -> dict:
     buckets = config.index.sort_buckets
     index_fs, _ = url_to_fs(files[0])
     dataset = ds.dataset([url_to_fs(f)[1] for f in files], format="parquet", filesystem=index_fs)
-    columns = [name for name in SCANNED if name in dataset.schema.names]
+    columns = SCANNED + (HOSTS if rule.hosts_allow or rule.hosts_deny else [])
     captures = index_bytes = 0
     writers: dict[int, pq.ParquetWriter] = {}
     schema = None
     try:
-        for batch in dataset.to_batches(columns=columns, batch_size=batch_rows):
+        # one batch and one file ahead: memory stays a few batches whatever the index's size
+        batches = dataset.to_batches(columns=columns, batch_size=batch_rows, batch_readahead=1, fragment_readahead=1)
+        for batch in batches:
             captures += batch.num_rows
             index_bytes += pc.sum(batch[LENGTH]).as_py() or 0
             mask, language = selection_mask(batch, rule)
@@ -288,10 +293,10 @@ def _sort_and_plan(config: RunConfig, fs, root: str, buckets: list[int]) -> dict
 
 def estimate(plan: dict, config: RunConfig) -> dict:
     """Core-hours and wall time of reading the selection and of reading the whole crawl (every capture the index
-    has), at the per-core rates above, on `index.executors` x `index.cores_per_executor` cores."""
+    has), at the per-record rates above, on `index.executors` x `index.cores_per_executor` cores."""
     cores = config.index.executors * config.index.cores_per_executor
-    selected_h = plan["selected"] / SELECTED_DOCS_PER_CORE_S / 3600
-    scan_h = plan["captures"] / SCAN_DOCS_PER_CORE_S / 3600
+    selected_h = plan["selected"] * SELECTED_RECORD_S / 3600
+    scan_h = selected_h + (plan["captures"] - plan["selected"]) * OTHER_RECORD_S / 3600
     return {
         "core_hours": round(selected_h, 3),
         "full_scan_core_hours": round(scan_h, 3),
@@ -381,7 +386,7 @@ def select_spark(spark, files: list[str], rule: Criteria):
         hosts += f" AND NOT coalesce(url_host_name IN ({listed}) OR url_host_registered_domain IN ({listed}), false)"
     mimes = ", ".join(f"'{m}'" for m in HTML_MIMES)
     return spark.sql(
-        f"""SELECT {FILE}, {OFFSET}, {LENGTH}, url, content_languages, {mapping} AS language
+        f"""SELECT {FILE}, {OFFSET}, {LENGTH}, content_languages, {mapping} AS language
         FROM (SELECT *, {first} AS cc_code FROM cc_index
               WHERE fetch_status = 200 AND content_mime_detected IN ({mimes}){hosts})
         WHERE cc_code IS NOT NULL"""
