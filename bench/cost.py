@@ -26,6 +26,8 @@ import json
 import math
 from pathlib import Path
 
+from monsoon.config import IndexConfig
+
 PUBLISHED = [
     (
         "NeMo Curator (NeMo Data Curator docs, 'pretraining datasets' quick-start guide)",
@@ -158,16 +160,26 @@ def index_first_bill(args: argparse.Namespace) -> None:
         records = share * args.pages
         full_h = args.pages * ((1 - share) * other_s + share * selected_s) / 3600
         first_h = (records * selected_s + args.pages / rows_per_s) / 3600
-        read = share * compressed + index_read  # rare pages lie far apart in a file: ranges fetch about what they need
+        # a rare language's records lie megabytes apart in a file: ranges fetch about what they need, one request
+        # each; past the reader's whole_file_share a file is read whole, in max_request blocks
+        whole = share > IndexConfig().whole_file_share
+        read = (compressed if whole else share * compressed) + index_read
+        requests = (
+            args.warc_files * math.ceil(compressed / args.warc_files / IndexConfig().max_request) if whole else records
+        )
         shares[name] = (first_h / full_h, read / compressed)
         print(
             f"{name:<20} {share:>7.2%} | {full_h:>12,.0f} {full_h / cores:>6.1f} h {compressed / 2**40:>6.0f} "
             f"{args.warc_files:>9,} | {first_h:>19,.0f} {first_h / cores:>6.1f} h {read / 2**40:>7.2f} "
-            f"{records:>12,.0f} | {first_h / full_h:>12.2%} {read / compressed:>11.3%}"
+            f"{requests:>12,.0f} | {first_h / full_h:>12.2%} {read / compressed:>11.3%}"
         )
     print(
         f"(wall: core-hours over 100 executors x {args.cores_per_executor} cores, the network's time not in it; "
-        "index-first requests: one per selected record, as a rare language's records lie megabytes apart in a file)"
+        "index-first reads ranges below the reader's whole_file_share of the pages, whole files above it)"
     )
     print(f"thai_core_hours_share={shares['Thai'][0]:.4f}")
     print(f"thai_bytes_share={shares['Thai'][1]:.4f}")
+
+
+if __name__ == "__main__":
+    main()
