@@ -2,6 +2,7 @@
 
     ROOT/crawl-data/CRAWL/segments/SEGMENT/warc/CRAWL-<n>.warc.gz      request + response records, one gzip member each
     ROOT/crawl-data/CRAWL/warc.paths.gz                                the WARC listing, as Common Crawl publishes it
+    ROOT/crawl-data/CRAWL/cc-index-table.paths.gz                      the index files' listing, likewise
     ROOT/cc-index/table/cc-main/warc/crawl=CRAWL/subset=warc/part-00000.parquet   the columnar index of the responses
 
 and `range_server(ROOT)`, a local HTTP server with Range support serving it, standing in for data.commoncrawl.org.
@@ -158,7 +159,9 @@ def build(root: Path, pages: list[Page], files: int = 4, crawl: str = CRAWL) -> 
     index = f"cc-index/table/cc-main/warc/crawl={crawl}/subset=warc/part-00000.parquet"
     (root / index).parent.mkdir(parents=True, exist_ok=True)
     write_index(rows, root / index)
-    return {"warcs": warcs, "listing": listing, "index": index}
+    index_listing = f"crawl-data/{crawl}/cc-index-table.paths.gz"  # as Common Crawl lists a crawl's index files
+    (root / index_listing).write_bytes(gzip.compress(f"{index}\n".encode(), mtime=0))
+    return {"warcs": warcs, "listing": listing, "index": index, "index_listing": index_listing}
 
 
 INDEX_SCHEMA = pa.schema(

@@ -120,6 +120,25 @@ def test_select_writes_the_captures_of_the_runs_languages_grouped_by_warc_file_a
     assert (selection / "warc.paths").read_text().split() == sorted({f for f, _ in expected})
 
 
+def test_the_index_listed_by_cc_index_table_paths_and_host_lists(crawl):
+    listed = _config(crawl["root"], input=str(crawl["bucket"] / crawl["index_listing"]), output="listed")
+    assert main(["select", str(listed)]) == 0
+    folder = _config(crawl["root"], input=str(crawl["bucket"] / INDEX), output="folder")
+    assert main(["select", str(folder)]) == 0
+    assert _selection(str(crawl["root"] / "listed")) == _selection(str(crawl["root"] / "folder"))
+    host = "www.tha_thai.co.th"  # the host of the sample's Thai pages
+    index = pq.read_table(crawl["bucket"] / crawl["index"]).to_pylist()
+    on_host = {(r["warc_filename"], r["warc_record_offset"]) for r in index if r["url_host_name"] == host}
+    for hosts, expected in (({"hosts_allow": [host]}, on_host), ({"hosts_deny": [host]}, None)):
+        config = _config(crawl["root"], input=str(crawl["bucket"] / INDEX), output="hosts", index=hosts)
+        assert main(["select", str(config)]) == 0
+        rows = {(r["warc_filename"], r["warc_record_offset"]) for r in _selection(str(crawl["root"] / "hosts"))}
+        if expected is not None:
+            assert rows == expected and rows
+        else:
+            assert rows and not rows & on_host
+
+
 def test_an_index_first_run_over_http_ranges_keeps_the_full_scans_documents_among_the_selected(crawl):
     with range_server(crawl["bucket"]) as server:
         # every record its own request (no gap, never the whole file), so ranges are what is tested

@@ -35,6 +35,7 @@ from fsspec.core import url_to_fs
 from monsoon.config import RunConfig
 from monsoon.crawl.ranges import coalesce
 from monsoon.languages import get_language
+from monsoon.pipelines.inputs import read_listing
 from monsoon.storage import glob, join
 
 HTML_MIMES = ("text/html", "application/xhtml+xml")  # the reader's HTML types (stages/warc_reader.py HTML_TYPES)
@@ -45,7 +46,7 @@ SCANNED = ["fetch_status", "content_mime_detected", "content_languages", FILE, O
 HOSTS = ["url_host_name", "url_host_registered_domain"]
 SELECTED = [FILE, OFFSET, LENGTH, "content_languages", "language"]
 SELECTION_DIR = "_selection"
-_INDEX_ROOT = re.compile(r"^(.*?/)cc-index/")
+_INDEX_ROOT = re.compile(r"^(.*?/)(?:cc-index|crawl-data)/")
 # one core's seconds per record past start-up, for the plan's core-hours (bench/index_recall.py, recorded in
 # bench/data/index_first.json): a selected record is mostly a page of the run's languages, extracted and filtered; a
 # full scan also reads and pre-LID-skips every other page
@@ -53,13 +54,31 @@ SELECTED_RECORD_S = 0.0377
 OTHER_RECORD_S = 0.0039
 
 
+INDEX_LISTING = "cc-index-table.paths"  # Common Crawl's list of a crawl's index files, crawl-data/CC-MAIN-*/
+
+
 def is_index(path: str) -> bool:
-    """A columnar index is recognised by its path: under `cc-index/` or a `.parquet` file or glob."""
-    return "cc-index/" in path or path.rstrip("*/").endswith(".parquet")
+    """A columnar index is recognised by its path: under `cc-index/`, a `.parquet` file or glob, or Common Crawl's
+    listing of the index files (`cc-index-table.paths[.gz]`)."""
+    name = path.rsplit("/", 1)[-1]
+    return "cc-index/" in path or path.rstrip("*/").endswith(".parquet") or name.startswith(INDEX_LISTING)
 
 
-def index_files(path: str) -> list[str]:
-    """The index's parquet files: a crawl's folder (every *.parquet below it), a glob, or one file."""
+def _bucket_root(path: str) -> str | None:
+    """The bucket (or folder) Common Crawl's relative paths start from: the part of `path` before cc-index/ or
+    crawl-data/."""
+    found = _INDEX_ROOT.match(path)
+    return found.group(1) if found else None
+
+
+def index_files(path: str, prefix: str | None = None) -> list[str]:
+    """The index's parquet files: a crawl's folder (every *.parquet below it), a glob, one file, or the listing
+    cc-index-table.paths[.gz] (its lines relative to `prefix`, default: the bucket the listing is in)."""
+    if path.rsplit("/", 1)[-1].startswith(INDEX_LISTING):
+        root = prefix or _bucket_root(path)
+        if root is None:
+            raise ValueError(f"input_prefix is needed to find the files {path} lists")
+        return [join(root, line) for line in read_listing(path)]
     if path.endswith(".parquet") or any(c in path for c in "*?["):
         found = glob(path)
     else:
@@ -71,13 +90,11 @@ def index_files(path: str) -> list[str]:
 
 def warc_prefix(config: RunConfig) -> str:
     """Where the index's `warc_filename`s (relative to the bucket) are: `input_prefix`, else the index path's part
-    before `cc-index/` (s3://commoncrawl/ for the index on s3://commoncrawl/cc-index/...)."""
-    if config.input_prefix:
-        return config.input_prefix
-    found = _INDEX_ROOT.match(config.input)
-    if not found:
+    before `cc-index/` or `crawl-data/` (s3://commoncrawl/ for the index on s3://commoncrawl/cc-index/...)."""
+    root = config.input_prefix or _bucket_root(config.input)
+    if root is None:
         raise ValueError(f"input_prefix is needed: the WARC files of {config.input} cannot be found from its path")
-    return found.group(1)
+    return root
 
 
 @dataclass(frozen=True)
@@ -164,7 +181,7 @@ def _bucket_of(files: pa.Array, buckets: int) -> pa.Array:
 def _start(config: RunConfig) -> tuple[list[str], dict, dict | None, object, str]:
     """(index files, settings, the earlier plan if made with the same settings, fs, selection folder); a selection
     made with other settings is removed."""
-    files = index_files(config.input)
+    files = index_files(config.input, config.input_prefix)
     wanted = settings(config, files)
     earlier = read_plan(config.output)
     fs, root = url_to_fs(join(config.output.rstrip("/"), SELECTION_DIR))
