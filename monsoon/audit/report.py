@@ -377,7 +377,9 @@ def _shard_blocks(shards_dir: Path, report_dir: Path) -> tuple[list, list[str], 
     return blocks, lines, not problems
 
 
-def write_report(out_dir: str | Path, report_dir: Path, mix: str | None = None, shards: str | None = None) -> Report:
+def write_report(
+    out_dir: str | Path, report_dir: Path, mix: str | None = None, shards: str | None = None
+) -> Report:
     """Write report.html, report.md and their plots to `report_dir` (local); `out_dir` is local or a URI."""
     accounting_path = storage.join(out_dir, "accounting.json")
     if not storage.exists(accounting_path):
