@@ -31,7 +31,7 @@ def _plan(plan: dict) -> dict:
 
 
 def test_spark_sql_selects_the_local_selections_rows_and_the_spark_run_keeps_the_local_runs_documents(bucket):
-    path = _config(bucket, input=str(bucket / "bucket" / INDEX), index={"policy": "any"}, limit=2)
+    path = _config(bucket, input=str(bucket / "bucket" / INDEX), index={"policy": "any"}, limit=1)
     local = load_run_config(path, output=str(bucket / "local"))
     on_spark = load_run_config(path, output=str(bucket / "spark"))
     local_plan = select(local)

@@ -36,9 +36,10 @@ from monsoon.config import RunConfig
 from monsoon.crawl.ranges import coalesce
 from monsoon.languages import get_language
 from monsoon.pipelines.inputs import read_listing
+from monsoon.stages.warc_reader import HTML_TYPES
 from monsoon.storage import glob, join
 
-HTML_MIMES = ("text/html", "application/xhtml+xml")  # the reader's HTML types (stages/warc_reader.py HTML_TYPES)
+HTML_MIMES = tuple(sorted(HTML_TYPES))  # the types the reader takes as HTML
 FILE, OFFSET, LENGTH = "warc_filename", "warc_record_offset", "warc_record_length"
 # the columns a selection reads (the URL, the index's largest column, is not one: the record carries it); the host
 # columns only for host lists
@@ -52,8 +53,6 @@ _INDEX_ROOT = re.compile(r"^(.*?/)(?:cc-index|crawl-data)/")
 # full scan also reads and pre-LID-skips every other page
 SELECTED_RECORD_S = 0.0377
 OTHER_RECORD_S = 0.0039
-
-
 INDEX_LISTING = "cc-index-table.paths"  # Common Crawl's list of a crawl's index files, crawl-data/CC-MAIN-*/
 
 
