@@ -47,6 +47,7 @@ SCANNED = ["fetch_status", "content_mime_detected", "content_languages", FILE, O
 HOSTS = ["url_host_name", "url_host_registered_domain"]
 SELECTED = [FILE, OFFSET, LENGTH, "content_languages", "language"]
 SELECTION_DIR = "_selection"
+PART_ROW_GROUP = 16_384
 _INDEX_ROOT = re.compile(r"^(.*?/)(?:cc-index|crawl-data)/")
 # one core's seconds per record past start-up, for the plan's core-hours (bench/index_recall.py, recorded in
 # bench/data/index_first.json): a selected record is mostly a page of the run's languages, extracted and filtered; a
@@ -278,7 +279,8 @@ def _sort_and_plan(config: RunConfig, fs, root: str, buckets: list[int]) -> dict
     for number in buckets:
         table = pq.read_table(join(root, "spill", f"{number:05d}.parquet"), filesystem=fs)
         table = table.sort_by([(FILE, "ascending"), (OFFSET, "ascending")])
-        pq.write_table(table, join(root, f"part-{number:05d}.parquet"), filesystem=fs)
+        # small row groups: sorted by file, their statistics let the reader load only its file's rows of a part
+        pq.write_table(table, join(root, f"part-{number:05d}.parquet"), filesystem=fs, row_group_size=PART_ROW_GROUP)
         for row in table.group_by("language").aggregate([(LENGTH, "sum"), (LENGTH, "count")]).to_pylist():
             per_language[row["language"]].update(captures=row[f"{LENGTH}_count"], bytes=row[f"{LENGTH}_sum"])
         names = table[FILE].to_pylist()
