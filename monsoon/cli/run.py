@@ -143,7 +143,7 @@ def _report(accounting: dict, elapsed: float, config) -> int:
         print(format_plan(read_plan(config.output), config))
         print(
             f"fetched {index['fetched']} selected records: {index['requests']} range requests, {index['whole_files']}"
-            f" whole files streamed, {index['bytes']:,} bytes\n"
+            f" whole files read instead, {index['bytes']:,} bytes\n"
         )
     print(format_table(accounting))
     print(f"\n{read} documents in {elapsed:.1f} s ({read / elapsed:.1f} docs/s); output: {config.output}")

@@ -316,11 +316,11 @@ def estimate(plan: dict, config: RunConfig) -> dict:
     selected_h = plan["selected"] * SELECTED_RECORD_S / 3600
     scan_h = selected_h + (plan["captures"] - plan["selected"]) * OTHER_RECORD_S / 3600
     return {
-        "core_hours": round(selected_h, 3),
-        "full_scan_core_hours": round(scan_h, 3),
-        # a WARC file is one task: at least one task's time, else the core-hours spread over the cores
-        "wall_hours": round(selected_h / min(cores, max(plan["warc_files"], 1)), 4),
-        "full_scan_wall_hours": round(scan_h / cores, 4),
+        "core_hours": selected_h,
+        "full_scan_core_hours": scan_h,
+        # a WARC file is one task: no more cores busy than files
+        "wall_hours": selected_h / min(cores, max(plan["warc_files"], 1)),
+        "full_scan_wall_hours": scan_h / cores,
     }
 
 
@@ -364,12 +364,12 @@ def format_plan(plan: dict, config: RunConfig) -> str:
     lines += [
         f"  {'total':<10} {plan['selected']:>12,} {_size(plan['selected_bytes']):>12} "
         f"{share(plan['selected_bytes'], total):>15.4%}",
-        f"reading: {plan['warc_files']:,} WARC files, {plan['requests']:,} requests after coalescing "
+        f"reading: {plan['warc_files']:,} WARC files, {plan['requests']:,} range requests after coalescing "
         f"(gap {config.index.gap:,} B, max {_size(config.index.max_request)}), {_size(plan['fetched_bytes'])} "
         f"fetched = {share(plan['fetched_bytes'], total):.4%} of the crawl's bytes",
         f"estimate on {config.index.executors} executors x {config.index.cores_per_executor} cores: "
-        f"{plan['core_hours']:,.2f} core-hours, {_wall(plan['wall_hours'])} wall; the whole crawl: "
-        f"{plan['full_scan_core_hours']:,.2f} core-hours, {_wall(plan['full_scan_wall_hours'])} wall "
+        f"{plan['core_hours']:,.3g} core-hours, {_wall(plan['wall_hours'])} wall; the whole crawl: "
+        f"{plan['full_scan_core_hours']:,.3g} core-hours, {_wall(plan['full_scan_wall_hours'])} wall "
         f"(core-hours share {share(plan['core_hours'], plan['full_scan_core_hours']):.2%})",
     ]
     return "\n".join(lines)
