@@ -169,6 +169,38 @@ class FetchConfig:
 
 
 @dataclass
+class IndexConfig:
+    """The index-first input (monsoon/crawl/): when `input` is Common Crawl's columnar index, the captures of the
+    run's languages are selected from it and only their WARC records are read, as byte ranges."""
+
+    policy: str = "primary"  # "primary": the run's language is CLD2's first; "any": one of its (up to) three
+    # also select the languages each run language is confused with (its `lid_confusable`): CLD2 splits Indonesian
+    # and Malay pages between `ind` and `msa` as lid.176 does, so a Malay run also takes `ind` pages (fastText decides)
+    confusable: bool = True
+    hosts_allow: list[str] = field(default_factory=list)  # only these hosts or registered domains, when given
+    hosts_deny: list[str] = field(default_factory=list)  # never these hosts or registered domains
+    # neighbouring selected records closer than `gap` bytes are fetched in one request, up to `max_request` bytes
+    gap: int = 65_536
+    max_request: int = 16 * 2**20
+    # above this share of a WARC file's bytes in (coalesced) ranges, the file is read whole instead: with 20 ms to
+    # the first byte and 50 MB/s a connection, one range per record costs as much as the whole file at 2.3% of its
+    # bytes (0.8% at 50 ms and 100 MB/s; bench/index_recall.py). Thai (0.4% of pages) stays ranges, Japanese (5%) not
+    whole_file_share: float = 0.02
+    sort_buckets: int = 16  # the selection is sorted per bucket of WARC files: memory ~ selection / sort_buckets
+    executors: int = 100  # the plan's wall time on this many executors ...
+    cores_per_executor: int = 4  # ... of this many cores
+
+    def __post_init__(self) -> None:
+        if self.policy not in ("primary", "any"):
+            raise ValueError(f"index.policy must be primary or any, not {self.policy!r}")
+        if self.gap < 0 or self.max_request < 1 or not 0 < self.whole_file_share <= 1 or self.sort_buckets < 1:
+            raise ValueError("index: gap >= 0, max_request >= 1, 0 < whole_file_share <= 1, sort_buckets >= 1")
+        for name in ("hosts_allow", "hosts_deny"):
+            if isinstance(getattr(self, name), str):
+                setattr(self, name, [getattr(self, name)])
+
+
+@dataclass
 class RunConfig:
     input: str
     output: str
@@ -196,6 +228,7 @@ class RunConfig:
     junk_blocklist: str | None = None
     # write every dropped document with its reason to OUTPUT/_dropped/<language>/ (stages/dropped.py)
     keep_dropped: bool = False
+    index: IndexConfig = field(default_factory=IndexConfig)  # used when `input` is a columnar index
 
     def __post_init__(self) -> None:
         if self.tasks < 1 or self.workers < 1:

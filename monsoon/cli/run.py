@@ -150,6 +150,15 @@ def _report(accounting: dict, elapsed: float, config) -> int:
     from monsoon.pipelines.layout import RunLayout
 
     read, kept = accounting["total"]["read"], accounting["total"]["kept"]
+    if "index" in accounting:  # an index-first run: its selection's plan, then what fetching it took
+        from monsoon.crawl.select import format_plan, read_plan
+
+        index = accounting["index"]
+        print(format_plan(read_plan(config.output), config))
+        print(
+            f"fetched {index['fetched']} selected records: {index['requests']} range requests, {index['whole_files']}"
+            f" whole files read instead, {index['bytes']:,} bytes\n"
+        )
     print(format_table(accounting))
     print(f"\n{read} documents in {elapsed:.1f} s ({read / elapsed:.1f} docs/s); output: {config.output}")
     if stages := RunLayout.of(config).stage_seconds():
@@ -231,8 +240,8 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--input",
         metavar="PATH_OR_GLOB",
-        help="WARC file, folder or glob, or a listing of WARC paths (warc.paths[.gz]); local or fsspec URI"
-        " (s3://, hdfs://); overrides `input`",
+        help="WARC file, folder or glob, a listing of WARC paths (warc.paths[.gz]), or Common Crawl's columnar index"
+        " (cc-index/... or *.parquet: see monsoon select); local or fsspec URI (s3://, hdfs://); overrides `input`",
     )
     run.add_argument(
         "--input-prefix",

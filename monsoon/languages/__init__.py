@@ -154,6 +154,9 @@ class Language:
     # LID model family (LID_FAMILIES) -> minimum score, or -> {recipe: minimum score}
     min_language_score: dict[str, float | dict[str, float]]
     segmenter: str
+    # the language's code in Common Crawl's columnar index (`content_languages`: CLD2's ISO 639-3 codes); the
+    # index-first input selects on it (monsoon/crawl/select.py)
+    cc_index_code: str | None = None
     lid_aliases: list[str] = field(default_factory=list)  # other LID labels meaning this language (e.g. zlm_Latn)
     # languages the LID model mixes this one up with; among them the one whose word frequencies (the `wordfreq`
     # package's list named by lid_wordfreq) make the text likeliest wins
@@ -212,9 +215,7 @@ class Language:
 
     def deviation_of(self, family: str, side: str, signal: str) -> Deviation | None:
         """The deviation that makes this bound monsoon's own, if any."""
-        return next(
-            (d for d in self.deviations if d.family == family or d.bound == f"{family}.{side}.{signal}"), None
-        )
+        return next((d for d in self.deviations if d.family == family or d.bound == f"{family}.{side}.{signal}"), None)
 
     def minimum_score(self, family: str, recipe: str = "monsoon") -> float:
         """The minimum LID score for a model family (LID_FAMILIES) under a recipe (RECIPES)."""

@@ -33,6 +33,7 @@ from typing import Any
 from datatrove.io import DataFolder, get_datafolder
 
 from monsoon.config import RunConfig
+from monsoon.crawl.select import is_index
 from monsoon.languages import LANGUAGES_DIR
 from monsoon.stages.decontamination import benchmark_digests
 
@@ -178,8 +179,11 @@ class RunLayout:
 def input_files(config: RunConfig) -> tuple[DataFolder, list[str]]:
     """The input folder and the WARC files under it the job reads (relative paths, sorted), as the reader lists
     them; an error naming the input when there are none."""
+    from monsoon.crawl.select import select
     from monsoon.pipelines.plan import warc_reader
 
+    if is_index(config.input):  # the selection's WARC files (made once, reused by the same selection settings)
+        select(config)
     reader = warc_reader(config)
     files = reader.data_folder.list_files(glob_pattern=reader.glob_pattern, recursive=reader.recursive)
     if not files:
@@ -207,6 +211,8 @@ def job_fingerprint(config: RunConfig, inputs: list[str], engine: str, ranks: in
     decontamination benchmark files, the engine and its number of ranks (input files are split across ranks). Model
     and tokenizer are named by the config (`lid.model`, `tokenizer`)."""
     settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in _NOT_OUTPUT_CHANGING}
+    if not is_index(config.input):  # the index settings apply to an index input only: WARC jobs keep their keys
+        settings.pop("index")
     return {
         "input": config.input,
         "input files": inputs,

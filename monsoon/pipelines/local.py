@@ -9,6 +9,7 @@ from datatrove.executor import LocalPipelineExecutor
 
 from monsoon.accounting import collect
 from monsoon.config import RunConfig
+from monsoon.crawl.select import index_ledger
 from monsoon.dedup.index import check_against
 from monsoon.fetch import per_process
 from monsoon.pipelines import plan
@@ -64,7 +65,7 @@ def run_prepared(config: RunConfig, layout: RunLayout) -> dict:
     executors = build_executors(config, layout)
     seconds = plan.run_in_order(layout, {name: executor.run for name, executor in executors.items()})
     layout.write_failed_inputs()
-    accounting = collect(layout.folder("_work", "logs"))
+    accounting = index_ledger(config, collect(layout.folder("_work", "logs")), layout.folder("_work", "logs"))
     layout.write_accounting(accounting)
     layout.write_stage_seconds(seconds)
     return accounting

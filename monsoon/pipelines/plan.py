@@ -31,6 +31,8 @@ from datatrove.pipeline.base import PipelineStep
 
 from monsoon.accounting import keep_dropped
 from monsoon.config import RunConfig
+from monsoon.crawl.reader import WarcRangeReader
+from monsoon.crawl.select import is_index, selected_files, warc_prefix
 from monsoon.fetch import failures_of
 from monsoon.pipelines.inputs import input_folder
 from monsoon.pipelines.layout import RunLayout
@@ -59,6 +61,19 @@ DOCUMENTS, CLUSTERS, WRITE = "1_extract", "2_clusters", "3_write"  # stage names
 
 
 def warc_reader(config: RunConfig) -> WarcDocumentReader:
+    """The reader of the run's input: whole WARC files, or for a columnar index the selected records of the
+    selection's WARC files (crawl/reader.py; `input_files` makes the selection first)."""
+    if is_index(config.input):
+        return WarcRangeReader(
+            warc_prefix(config),
+            selected_files(config.output)[: config.limit],
+            config.output,
+            config.index,
+            source=config.source,
+            dump=config.dump,
+            max_html_bytes=config.reader.max_html_bytes,
+            fetch_settings=config.fetch,
+        )
     return WarcDocumentReader(
         input_folder(config.input, config.input_prefix, config.limit, config.fetch),
         source=config.source,

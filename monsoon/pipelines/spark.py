@@ -31,6 +31,7 @@ from datatrove.pipeline.base import PipelineStep
 
 from monsoon.accounting import collect
 from monsoon.config import RunConfig
+from monsoon.crawl.select import index_ledger, is_index, select_with_spark
 from monsoon.dedup.index import check_against, earlier_parts
 from monsoon.fetch import per_process
 from monsoon.pipelines import plan
@@ -222,6 +223,8 @@ def run_spark(config: RunConfig, master: str | None = None, restart: bool = Fals
     from monsoon.spark_session import spark_session
 
     layout = RunLayout.of(config)
+    if is_index(config.input):  # the selection in Spark SQL; input_files then reuses it
+        select_with_spark(config, master)
     _, inputs = input_files(config)
     ranks = len(inputs)  # one documents rank per input file
     check_against(config.dedup.against, config.output, config.languages, config.dedup.seed, config.dedup.enabled)
@@ -243,7 +246,7 @@ def run_spark(config: RunConfig, master: str | None = None, restart: bool = Fals
     seconds.update(plan.run_in_order(layout, runs))
     layout.write_failed_inputs()
 
-    accounting = collect(layout.folder("_work", "logs"))
+    accounting = index_ledger(config, collect(layout.folder("_work", "logs")), layout.folder("_work", "logs"))
     layout.remove("_work/attempts", "_work/checkpoints")
     layout.write_accounting(accounting)
     layout.write_stage_seconds(seconds)

@@ -217,9 +217,11 @@ class WarcDocumentReader(BaseDiskReader):
         self.max_html_bytes = max_html_bytes
         self.fetch_settings = fetch_settings or FetchConfig()
 
+    def dump_of(self, filepath: str) -> str:
+        return self.dump or (m.group(0) if (m := _DUMP.search(filepath)) else "unknown")
+
     def read_file(self, filepath: str) -> DocumentsPipeline:
-        dump = self.dump or (m.group(0) if (m := _DUMP.search(filepath)) else "unknown")
-        self._ids_in_file: set[str] = set()
+        dump = self.dump_of(filepath)
         # a remote file through fetch.py: retried, resumed where a request broke; a file whose read failed for good
         # ends there like a truncated one and is listed as a failed input (fetch.input_stream)
         with fetch.input_stream(self, self.data_folder.resolve_paths(filepath), self.fetch_settings) as stream:
@@ -303,14 +305,36 @@ class WarcDocumentReader(BaseDiskReader):
             if document is not None:
                 yield document
 
+    def document_at(self, stream: IO[bytes], filepath: str, offset: int, dump: str) -> Document | None:
+        """The one record starting at `stream`'s position (`offset` in the file `filepath`), parsed as `read_file`
+        parses it (same id, text, metadata, outcome): for readers that fetch single records (crawl/reader.py)."""
+        count_read(self)
+        try:
+            record = next(_archive_iterator(stream))
+            if record.rec_type not in DOCUMENT_RECORDS:
+                count_errored(self, None, "not_a_document_record")
+                return None
+            return self._document(record, filepath, offset, dump)
+        except (*_HEADER_ERRORS, StopIteration) as error:
+            count_errored(self, None, "malformed_record" if isinstance(error, StopIteration) else _error_reason(error))
+            return None
+
+    def _unique_in_file(self, filepath: str, doc_id: str, offset: int) -> str:
+        """`doc_id`, or `<doc_id>@<offset>` for a WARC-Record-ID an earlier record of the same file had."""
+        if getattr(self, "_ids_of", None) != filepath:
+            self._ids_of, self._ids_in_file = filepath, set()
+        if doc_id in self._ids_in_file:
+            doc_id = f"{doc_id}@{offset}"
+        self._ids_in_file.add(doc_id)
+        return doc_id
+
     def _document(self, record, filepath: str, offset: int, dump: str) -> Document | None:
         headers = record.rec_headers
         url = (headers.get_header("WARC-Target-URI") or "").strip().strip("<>")
         record_id = (headers.get_header("WARC-Record-ID") or "").strip("<>").removeprefix("urn:uuid:")
-        doc_id = record_id or hashlib.sha1(f"{filepath}@{offset}".encode()).hexdigest()
-        if doc_id in self._ids_in_file:  # two records of one file sharing a WARC-Record-ID: ids stay unique
-            doc_id = f"{doc_id}@{offset}"
-        self._ids_in_file.add(doc_id)
+        doc_id = self._unique_in_file(
+            filepath, record_id or hashlib.sha1(f"{filepath}@{offset}".encode()).hexdigest(), offset
+        )
         metadata = {
             "url": url,
             "date": headers.get_header("WARC-Date") or "",
