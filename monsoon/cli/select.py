@@ -19,22 +19,21 @@ example:
 
 
 def cmd_select(args: argparse.Namespace) -> int:
-    from monsoon.config import ConfigError, load_run_config
+    from monsoon.config import load_run_config
     from monsoon.crawl.select import format_plan, is_index, select, select_with_spark
+    from monsoon.exit_status import FAILED
+    from monsoon.pipelines.layout import JobChanged, RunLayout, refuse_foreign_output
 
-    try:
-        config = load_run_config(args.config, input=args.input, output=args.output)
-    except ConfigError as error:
-        print(f"monsoon select: {error}", file=sys.stderr)
-        return 2
+    config = load_run_config(args.config, input=args.input, output=args.output)  # a ConfigError: cli/__init__.py
     if not is_index(config.input):
         print(f"monsoon select: {config.input} is not a columnar index (cc-index/... or *.parquet)", file=sys.stderr)
-        return 2
+        return FAILED
     try:
+        refuse_foreign_output(RunLayout.of(config))
         plan = select_with_spark(config, args.master) if args.engine == "spark" else select(config)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, JobChanged) as error:
         print(f"monsoon select: {error}", file=sys.stderr)
-        return 1
+        return FAILED
     print(format_plan(plan, config))
     return 0
 

@@ -248,6 +248,18 @@ def _entries(folder) -> list[str]:
         return []
 
 
+def refuse_foreign_output(layout: RunLayout) -> None:
+    """Raise JobChanged when the output folder holds files but no monsoon run: the first check of a run, before
+    anything (an index-first selection, OUTPUT/_selection/) is written there, so nothing in it is touched."""
+    if layout.root.exists("_work/job.json"):
+        return
+    if found := [name for name in _entries(layout.root) if name != "_selection"]:  # a selection made before job.json
+        raise JobChanged(
+            f"{layout.output} is not empty and holds no monsoon run ({', '.join(found[:3])}"
+            f"{', ...' if len(found) > 3 else ''}): nothing there was touched. Choose an empty or new --output."
+        )
+
+
 def start_or_resume(layout: RunLayout, fingerprint: dict[str, Any], restart: bool) -> bool:
     """Make the output folder ready for the job: True when it resumes an earlier run of the same job (finished
     ranks are skipped), False when it starts afresh (no earlier run, or `restart`: the earlier run's files are
@@ -255,11 +267,6 @@ def start_or_resume(layout: RunLayout, fingerprint: dict[str, Any], restart: boo
     folder = layout.root
     job_file = "_work/job.json"
     earlier = json.loads(folder.read_text(job_file)) if folder.exists(job_file) else None
-    if earlier is None and (found := _entries(folder)):
-        raise JobChanged(
-            f"{layout.output} is not empty and holds no monsoon run ({', '.join(found[:3])}"
-            f"{', ...' if len(found) > 3 else ''}): nothing there was touched. Choose an empty or new --output."
-        )
     if earlier == fingerprint and not restart:
         return True
     if earlier is not None and not restart:

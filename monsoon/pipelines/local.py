@@ -13,7 +13,7 @@ from monsoon.crawl.select import index_ledger
 from monsoon.dedup.index import check_against
 from monsoon.fetch import per_process
 from monsoon.pipelines import plan
-from monsoon.pipelines.layout import RunLayout, input_files, job_fingerprint, start_or_resume
+from monsoon.pipelines.layout import RunLayout, input_files, job_fingerprint, refuse_foreign_output, start_or_resume
 from monsoon.processes import forked_children_die_with_parent
 
 
@@ -49,6 +49,7 @@ def prepare(config: RunConfig, restart: bool = False) -> RunLayout:
     ready for the job: the same job's earlier run resumes (its finished ranks are skipped), another job's raises
     JobChanged unless `restart` (pipelines/layout.py)."""
     layout = RunLayout.of(config)
+    refuse_foreign_output(layout)
     _, inputs = input_files(config)
     check_against(config.dedup.against, config.output, config.languages, config.dedup.seed, config.dedup.enabled)
     start_or_resume(layout, job_fingerprint(config, inputs, "local", config.tasks), restart)

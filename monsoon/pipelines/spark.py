@@ -35,7 +35,14 @@ from monsoon.crawl.select import index_ledger, is_index, select_with_spark
 from monsoon.dedup.index import check_against, earlier_parts
 from monsoon.fetch import per_process
 from monsoon.pipelines import plan
-from monsoon.pipelines.layout import RunLayout, input_files, job_fingerprint, join, start_or_resume
+from monsoon.pipelines.layout import (
+    RunLayout,
+    input_files,
+    job_fingerprint,
+    join,
+    refuse_foreign_output,
+    start_or_resume,
+)
 from monsoon.stages.near_duplicates import write_cluster_file, write_line_file
 
 _RANK_OF_FILE = r"(\d+)\.parquet$"
@@ -164,9 +171,9 @@ def _cluster(spark, config: RunConfig, layout: RunLayout) -> None:
             *(["line_hashes"] if config.dedup.lines else []),
             F.regexp_extract(F.input_file_name(), _RANK_OF_FILE, 1).cast("int").alias("rank"),
             # stages/near_duplicates.py dedup_keys: an id several files hold is kept by the first file's copy
-            F.when(
-                F.col("warc_path") == F.min("warc_path").over(Window.partitionBy("id")), F.col("id")
-            ).otherwise(F.concat("id", F.lit("@"), "warc_path")).alias("key"),
+            F.when(F.col("warc_path") == F.min("warc_path").over(Window.partitionBy("id")), F.col("id"))
+            .otherwise(F.concat("id", F.lit("@"), "warc_path"))
+            .alias("key"),
         )
         .withColumn("renamed", F.col("key") != F.col("id"))
         .withColumn("id", F.col("key"))
@@ -223,6 +230,7 @@ def run_spark(config: RunConfig, master: str | None = None, restart: bool = Fals
     from monsoon.spark_session import spark_session
 
     layout = RunLayout.of(config)
+    refuse_foreign_output(layout)
     if is_index(config.input):  # the selection in Spark SQL; input_files then reuses it
         select_with_spark(config, master)
     _, inputs = input_files(config)
