@@ -18,6 +18,7 @@ from conftest import REPO, run_cli
 from fault_server import Fault, FaultServer
 
 from monsoon import fetch
+from monsoon.audit.report import write_report
 from monsoon.config import FetchConfig
 from monsoon.pipelines.inputs import ListedFolder
 from monsoon.pipelines.plan import pipe
@@ -317,6 +318,9 @@ def test_a_permanent_fault_exits_3_lists_the_input_and_a_rerun_recovers(server, 
     ]
     partial = _accounting(output)
     assert partial["fetch"]["failed_inputs"] == 1 and partial["total"]["read"] == 56  # the other file's records
+    write_report(str(output), tmp_path / "audit")
+    assert "## Remote reads" in (report := (tmp_path / "audit" / "report.md").read_text())
+    assert "| 1 |" in report.split("## Remote reads")[1].split("##")[0]  # failed inputs
 
     server.clear()  # the file is back
     code, _, err = _run(capsys, tmp_path, f"{server.url}/", output)

@@ -199,6 +199,20 @@ def _mask_blocks(accounting: dict) -> list:
     return [Heading("Personal-data masks"), Table(["language", *kinds], rows)]
 
 
+def _fetch_blocks(accounting: dict) -> list:
+    """The run's remote reads (accounting `fetch`, monsoon/fetch.py), when it read remote inputs."""
+    fetch = accounting.get("fetch")
+    if not fetch:
+        return []
+    retries = ", ".join(f"{cause} {n}" for cause, n in sorted(fetch["retries"].items())) or "none"
+    row = [fetch["requests"], round(fetch["bytes"] / 1e6, 1), retries, fetch["wait_seconds"], fetch["failed_inputs"]]
+    table = Table(["requests", "MB", "retries by cause", "seconds waiting", "failed inputs"], [row])
+    blocks = [Heading("Remote reads"), table]
+    if fetch["failed_inputs"]:
+        blocks.append(Paragraph("Inputs failed for good are listed in _work/failed_inputs.jsonl: rerun the run."))
+    return blocks
+
+
 def _benchmark_counters(out_dir: str | Path) -> dict[str, list[int]]:
     """benchmark -> [documents, tokens] that matched it, from the decontamination step's counters in the documents
     stage's per-rank stats (every benchmark has them, 0 when nothing matched)."""
@@ -404,6 +418,7 @@ def write_report(
     blocks += _drop_blocks(accounting, report_dir)
     blocks += _benchmark_blocks(accounting, out_dir)
     blocks += _mask_blocks(accounting)
+    blocks += _fetch_blocks(accounting)
     blocks += [
         Heading("Kept documents by language and source"),
         Table(
