@@ -372,3 +372,40 @@ def test_spark_retries_a_reset_lists_a_404_and_a_rerun_recovers(server, referenc
     assert not server.gets(_key(0)) and server.gets(_key(1))  # one Spark task per file: only the failed one again
     assert _rows(output) == _rows(reference)
     assert _without_fetch(_accounting(output)) == _accounting(reference)
+
+
+def test_a_run_killed_during_a_retry_storm_resumes_to_the_fault_free_corpus(server, reference, tmp_path, capsys):
+    """A file answering 503 SlowDown to every request (a storm the run keeps retrying), the run SIGKILLed while it
+    retries, then the same command once the store is back: the fault-free corpus, as after any other kill."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    server.inject(_key(1), Fault("slowdown"), times=None)
+    output = tmp_path / "out"
+    storm = tmp_path / "storm.yaml"  # retrying for minutes, about every 50 ms
+    storm.write_text(
+        (REPO / "configs" / "sample.yaml").read_text()
+        + "fetch:\n  attempts: 100000\n  backoff_base: 0.05\n  backoff_cap: 0.05\n  requests_per_second: 0\n"
+    )
+    argv = ["run", str(storm), "--input", str(_listing(tmp_path)), "--input-prefix", f"{server.url}/"]
+    argv += ["--limit", "2", "--tasks", "2", "--workers", "1", "--output", str(output)]
+    victim = subprocess.Popen(
+        [sys.executable, "-m", "monsoon.cli", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while len(server.gets(_key(1))) < 20 and time.monotonic() < deadline:  # well into the storm
+        time.sleep(0.1)
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+    assert len(server.gets(_key(1))) >= 20 and all(status == 503 for _, status in server.gets(_key(1)))
+
+    server.clear()  # the store recovers
+    code, _, err = _run(capsys, tmp_path, f"{server.url}/", output)
+    assert code == 0, err
+    assert _rows(output) == _rows(reference)
+    assert _without_fetch(_accounting(output)) == _accounting(reference)
