@@ -5,6 +5,7 @@ Credentials and endpoints are the filesystem's own (for S3, s3fs reads the AWS_*
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 from pathlib import Path
@@ -48,3 +49,13 @@ def parquet_file(path: str | Path) -> pq.ParquetFile:
 def read_parquet(path: str | Path, columns: list[str] | None = None) -> pa.Table:
     fs, stripped = url_to_fs(str(path))
     return pq.read_table(stripped, columns=columns, filesystem=fs)
+
+
+def sha256(path: str | Path) -> str:
+    """The sha256 of a file's bytes, read in chunks (models are hundreds of MB)."""
+    fs, stripped = url_to_fs(str(path))
+    digest = hashlib.sha256()
+    with fs.open(stripped, "rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

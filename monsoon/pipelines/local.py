@@ -45,7 +45,7 @@ def run_prepared(config: RunConfig, layout: RunLayout) -> dict:
     forked_children_die_with_parent()
     executors = build_executors(config, layout)
     seconds = plan.run_in_order(layout, {name: executor.run for name, executor in executors.items()})
-    accounting = collect(layout.folder("_work", "logs"))
+    accounting = plan.add_quality_buckets(config, layout, collect(layout.folder("_work", "logs")))
     layout.write_accounting(accounting)
     layout.write_stage_seconds(seconds)
     return accounting

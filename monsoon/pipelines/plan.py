@@ -33,6 +33,7 @@ from monsoon.accounting import keep_dropped
 from monsoon.config import RunConfig
 from monsoon.pipelines.inputs import input_folder
 from monsoon.pipelines.layout import RunLayout
+from monsoon.quality.buckets import QualityBucket, run_cut_points
 from monsoon.stages.decontamination import Decontamination
 from monsoon.stages.dedup_index import DedupIndexWriter
 from monsoon.stages.dropped import DroppedWriter
@@ -47,6 +48,7 @@ from monsoon.stages.ng_hosts import NgHostFilter
 from monsoon.stages.pii import PiiMask
 from monsoon.stages.prelid import PreLanguageCheck
 from monsoon.stages.quality import QualityFilter
+from monsoon.stages.quality_score import QualityScore
 from monsoon.stages.token_count import TokenCount
 from monsoon.stages.url_filter import UrlFilter
 from monsoon.stages.warc_reader import WarcDocumentReader
@@ -111,6 +113,8 @@ def document_steps(config: RunConfig) -> list[PipelineStep]:
     # page never stands for its near-duplicate cluster; earlier (after LID) it would check 2-3x the documents
     if config.decontamination.benchmarks:
         steps.append(Decontamination(config.decontamination, tokenizer=config.tokenizer))
+    if config.quality_models:  # the model's score of what every filter keeps (stages/quality_score.py)
+        steps.append(QualityScore(config.quality_models))
     if config.dedup.enabled:
         steps.append(MinhashSignature(config.dedup.seed, config.dedup.line_min_chars if config.dedup.lines else None))
     return steps
@@ -156,6 +160,8 @@ def write_stage(config: RunConfig, layout: RunLayout, root: str) -> list[Pipelin
             DedupIndexWriter(root, config.dedup.seed),
             NearDuplicateFilter(layout.clusters, config.dedup.lines, config.tokenizer),
         ]
+    if config.quality_models:  # percentile buckets of the scores dedup keeps (quality/buckets.py)
+        steps.append(QualityBucket(layout.intermediate, layout.dedup_table, config.quality_buckets))
     steps.append(CorpusWriter(root, tokenizer=config.tokenizer, final=True))
     return kept_dropped(config, steps, root, WRITE)
 
@@ -165,6 +171,21 @@ def kept_dropped(config: RunConfig, steps: list[PipelineStep], root: str, stage:
     if not config.keep_dropped:
         return steps
     return keep_dropped(steps, DroppedWriter(RunLayout(root).dropped, stage, mask=config.pii.enabled))
+
+
+def add_quality_buckets(config: RunConfig, layout: RunLayout, accounting: dict) -> dict:
+    """The accounting with each scored language's quality cut points (`quality_buckets`: documents, cut_points
+    {edge: lowest score}), as the write stage bucketed its documents; both engines call it on their accounting."""
+    if config.quality_models:
+        found = run_cut_points(
+            layout.intermediate, layout.dedup_table, sorted(config.quality_models), config.quality_buckets
+        )
+        for language, buckets in found.items():
+            accounting["languages"].setdefault(language, {})["quality_buckets"] = {
+                "documents": buckets["documents"],
+                "cut_points": {str(edge): cut for edge, cut in buckets["cut_points"].items()},
+            }
+    return accounting
 
 
 @dataclass(frozen=True)

@@ -211,7 +211,7 @@ def run_spark(config: RunConfig, master: str | None = None, restart: bool = Fals
     }
     seconds.update(plan.run_in_order(layout, runs))
 
-    accounting = collect(layout.folder("_work", "logs"))
+    accounting = plan.add_quality_buckets(config, layout, collect(layout.folder("_work", "logs")))
     layout.remove("_work/attempts", "_work/checkpoints")
     layout.write_accounting(accounting)
     layout.write_stage_seconds(seconds)
