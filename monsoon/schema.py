@@ -19,6 +19,7 @@ from monsoon.stages import decontamination, mt_traces, pii, quality_score
 
 SCHEMA_VERSION = "3"  # 3: quality_bucket
 SCHEMA_VERSION_KEY = "monsoon.schema_version"
+QUALITY_BUCKET = "quality_bucket"  # column: percent, the top share of the language's ranking by quality score
 TOKENIZER_KEY = "monsoon.tokenizer"  # file metadata: the tokenizer the token counts come from
 
 
@@ -51,7 +52,7 @@ def _metadata_columns() -> list[tuple[str, pa.DataType]]:
         ("charset", pa.string()),
         ("cluster_size", pa.int64()),
         ("quality_signals", quality_signals_type()),
-        ("quality_bucket", pa.int64()),  # percent: the top share of the language's ranking by quality score it is in
+        (QUALITY_BUCKET, pa.int64()),  # null where no quality model scored the document
     ]
 
 

@@ -103,17 +103,24 @@ def test_train_writes_the_model_and_its_card(thai, thai_model, capsys):
     assert heldout["auc"] >= 0.95 and heldout["precision_top10"] >= 0.9  # measured: 1.000 and 1.000
 
 
-def test_a_run_scores_buckets_and_drops_under_min_score(tmp_path, thai, thai_model):
-    # held-out news, and social messages ten to a page (long enough for the filters to keep most)
+@pytest.fixture(scope="module")
+def thai_run(tmp_path_factory, thai, thai_model):
+    """A local run over held-out news and social messages (ten to a page, long enough for the filters to keep most),
+    scored by the model with a min_score between the two (measured: kept social pages 0.28-0.36, news 0.54-0.66)."""
+    folder = tmp_path_factory.mktemp("thai_run")
     pages = [(f"https://news.example.go.th/{i}", t) for i, t in enumerate(thai["news"][280:310])]
     social = thai["social"][1200:1400]
     pages += [(f"https://social.example.com/{i}", "\n".join(social[10 * i : 10 * i + 10])) for i in range(20)]
-    with open(tmp_path / "thai.warc.gz", "wb") as warc:
+    with open(folder / "thai.warc.gz", "wb") as warc:
         for url, text in pages:
             warc.write(warc_response(url, html_page(text.split("\n")[0][:60], text, "th").encode()))
-    # measured: the kept social pages score 0.28-0.36, the news pages 0.54-0.66
     models = {"tha_Thai": {"model": str(thai_model), "min_score": 0.45}}
-    accounting, out = run_job(tmp_path, tmp_path / "thai.warc.gz", languages=["tha_Thai"], quality_models=models)
+    accounting, out = run_job(folder, folder / "thai.warc.gz", languages=["tha_Thai"], quality_models=models)
+    return {"accounting": accounting, "out": out, "folder": folder, "models": models}
+
+
+def test_a_run_scores_buckets_and_drops_under_min_score(thai_run):
+    accounting, out = thai_run["accounting"], thai_run["out"]
     thai_bucket = accounting["languages"]["tha_Thai"]
     assert identity_holds(accounting["total"])
     assert thai_bucket["dropped"]["quality_model.score<min"] >= 15
@@ -126,3 +133,36 @@ def test_a_run_scores_buckets_and_drops_under_min_score(tmp_path, thai, thai_mod
     assert thai_bucket["quality_buckets"]["documents"] == thai_bucket["kept"]
     assert table["quality_bucket"].to_pylist() == [bucket_of(score, cuts) for score in scores]
     assert min(table["quality_bucket"].to_pylist()) == 10 and max(table["quality_bucket"].to_pylist()) == 100
+
+
+def _mix_table(path, rows: str):
+    path.write_text(f"name: thai by quality\nunit: tokens\ntokens_per_shard: 8000\nseed: 0\nrows:\n{rows}")
+    return path
+
+
+def test_a_mix_weights_quality_buckets(thai_run, tmp_path, capsys):
+    from monsoon.cli import main
+
+    rows = (
+        "  - {source: Thai top 20%, language: tha_Thai, quality: 0-20, unique: all, multiplier: 3}\n"
+        "  - {source: Thai rest, language: tha_Thai, quality: 20-100, unique: 8000, multiplier: 1}\n"
+    )
+    table, out = _mix_table(tmp_path / "mix.yaml", rows), thai_run["out"]
+    assert main(["mix", "plan", str(table), "--from", str(out)]) == 0
+    assert main(["mix", "build", str(table), "--from", str(out), "--to", str(tmp_path / "shards")]) == 0
+    corpus = pq.read_table(out / "tha_Thai", columns=["token_count", "quality_bucket"]).to_pylist()
+    top = sum(r["token_count"] for r in corpus if r["quality_bucket"] <= 20)
+    longest = max(r["token_count"] for r in corpus)
+    manifest = json.loads((tmp_path / "shards" / "manifest.json").read_text())
+    sources = {s["source"]: s for s in manifest["sources"]}
+    # every top document three times; the rest's target met as any row's (short by less than one document)
+    assert sources["Thai top 20%"]["tokens"] == 3 * top
+    assert 8000 - longest < sources["Thai rest"]["tokens"] <= 8000
+    shards = pq.read_table(
+        sorted((tmp_path / "shards").glob("*.parquet")), columns=["mix_source", "quality_bucket"]
+    ).to_pylist()
+    assert all((r["quality_bucket"] <= 20) == (r["mix_source"] == "Thai top 20%") for r in shards)
+    capsys.readouterr()
+    off_edge = _mix_table(tmp_path / "bad.yaml", rows.replace("0-20", "0-25").replace("20-100", "25-100"))
+    assert main(["mix", "plan", str(off_edge), "--from", str(out)]) == 2  # a usage error, as mix errors are
+    assert "25% is not a quality bucket edge of tha_Thai" in capsys.readouterr().err
