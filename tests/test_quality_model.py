@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import html_page, identity_holds, run_job, shared, warc_response
 
-from monsoon.config import ConfigError, QualityModelConfig, RunConfig
+from monsoon.config import ConfigError, DedupConfig, QualityModelConfig, RunConfig
 from monsoon.languages import get_language
 from monsoon.quality.buckets import bucket_of, cut_points
 from monsoon.quality.model import SIGNAL, auc, model_text, precision_at
@@ -115,8 +115,10 @@ def thai_run(tmp_path_factory, thai, thai_model):
         for url, text in pages:
             warc.write(warc_response(url, html_page(text.split("\n")[0][:60], text, "th").encode()))
     models = {"tha_Thai": {"model": str(thai_model), "min_score": 0.45}}
-    accounting, out = run_job(folder, folder / "thai.warc.gz", languages=["tha_Thai"], quality_models=models)
-    return {"accounting": accounting, "out": out, "folder": folder, "models": models}
+    # no dedup (the pages are distinct): the Spark case below then skips a cold JVM's ~30 s of clustering
+    settings = {"languages": ["tha_Thai"], "quality_models": models, "dedup": DedupConfig(enabled=False)}
+    accounting, out = run_job(folder, folder / "thai.warc.gz", **settings)
+    return {"accounting": accounting, "out": out, "folder": folder, "settings": settings}
 
 
 def test_a_run_scores_buckets_and_drops_under_min_score(thai_run):
@@ -166,3 +168,34 @@ def test_a_mix_weights_quality_buckets(thai_run, tmp_path, capsys):
     off_edge = _mix_table(tmp_path / "bad.yaml", rows.replace("0-20", "0-25").replace("20-100", "25-100"))
     assert main(["mix", "plan", str(off_edge), "--from", str(out)]) == 2  # a usage error, as mix errors are
     assert "25% is not a quality bucket edge of tha_Thai" in capsys.readouterr().err
+
+
+@pytest.mark.spark
+def test_spark_scores_buckets_and_mixes_as_the_local_engine(thai_run, tmp_path):
+    from monsoon.mix.build import build_local
+    from monsoon.mix.spark import build_spark
+    from monsoon.mix.table import load_table
+    from monsoon.pipelines.spark import run_spark
+    from monsoon.spark_session import spark_session
+
+    spark_session("monsoon tests", "local[2]", progress=False)
+    local_out = thai_run["out"]
+    config = RunConfig(
+        input=str(thai_run["folder"] / "thai.warc.gz"),
+        output=str(tmp_path / "spark"),
+        tasks=1,
+        **thai_run["settings"],
+    )
+    accounting = run_spark(config, "local[2]")
+    assert accounting == thai_run["accounting"]  # the drops, the cut points
+
+    def rows(out):
+        table = pq.read_table(out / "tha_Thai", columns=["id", "quality_signals", "quality_bucket"]).to_pylist()
+        return sorted((r["id"], r["quality_signals"][SIGNAL], r["quality_bucket"]) for r in table)
+
+    assert rows(tmp_path / "spark") == rows(local_out)
+    rows_yaml = "  - {source: top, language: tha_Thai, quality: 0-20, unique: all, multiplier: 3}\n"
+    rows_yaml += "  - {source: rest, language: tha_Thai, quality: 20-100, unique: 8000, multiplier: 1}\n"
+    table = load_table(_mix_table(tmp_path / "mix.yaml", rows_yaml))
+    local = build_local(table, local_out, tmp_path / "local_shards", table.tokens_per_shard, table.seed)
+    assert build_spark(table, local_out, tmp_path / "spark_shards", table.tokens_per_shard, table.seed) == local
