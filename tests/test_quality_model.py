@@ -170,6 +170,18 @@ def test_a_mix_weights_quality_buckets(thai_run, tmp_path, capsys):
     assert "25% is not a quality bucket edge of tha_Thai" in capsys.readouterr().err
 
 
+def test_the_audit_shows_tokens_per_bucket_and_the_best_and_worst_documents(thai_run, tmp_path):
+    from monsoon.cli import main
+
+    assert main(["audit", str(thai_run["out"]), "--to", str(tmp_path / "audit")]) == 0
+    report = (tmp_path / "audit" / "report.md").read_text()
+    section = report[report.index("## Quality buckets") : report.index("## Kept documents by language")]
+    buckets = thai_run["accounting"]["languages"]["tha_Thai"]["quality_buckets"]["cut_points"]
+    assert f"| tha_Thai | 0-10% | {buckets['10']:.3f} |" in section and "| tha_Thai | 50-100% |" in section
+    assert section.count("| tha_Thai | top | ") == 3 and "| tha_Thai | top | 10 |" in section
+    assert section.count("| tha_Thai | bottom | 100 |") == 3
+
+
 @pytest.mark.spark
 def test_spark_scores_buckets_and_mixes_as_the_local_engine(thai_run, tmp_path):
     from monsoon.mix.build import build_local
