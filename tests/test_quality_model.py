@@ -182,6 +182,19 @@ def test_the_audit_shows_tokens_per_bucket_and_the_best_and_worst_documents(thai
     assert section.count("| tha_Thai | bottom | 100 |") == 3
 
 
+def test_tune_shows_the_scores_buckets_and_what_a_min_score_removes(thai, thai_model, tmp_path, capsys):
+    from monsoon.cli import main
+
+    pages = ["\n".join(thai["social"][1200 + 10 * i : 1210 + 10 * i]) for i in range(10)]
+    sample = _jsonl(tmp_path / "sample.jsonl", thai["news"][280:300] + pages)
+    argv = ["tune", "tha_Thai", "--sample", str(sample), "--output", str(tmp_path / "tune")]
+    assert main([*argv, "--quality-model", str(thai_model), "--min-score", "0.45"]) == 0
+    out = capsys.readouterr().out
+    assert "on the" in out and "documents the filters keep" in out and "bucket 0-10%" in out
+    removal = next(line for line in out.splitlines() if "<- --min-score" in line)
+    assert removal.strip().startswith("0.45:")
+
+
 @pytest.mark.spark
 def test_spark_scores_buckets_and_mixes_as_the_local_engine(thai_run, tmp_path):
     from monsoon.mix.build import build_local
