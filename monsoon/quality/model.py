@@ -20,8 +20,8 @@ def model_text(text: str, language: Language) -> str:
     """One line of the text's words for fastText: the language's own segmenter (so unspaced scripts, Thai or
     Japanese, give words, never whitespace runs; the filters asked for the same words of the same text, so the
     segmentation is a cache hit in a run), NFKC case-folded, every digit 0 (a price or a date is not a feature)."""
-    words = language.word_list(text)
-    return " ".join(_DIGITS.sub("0", unicodedata.normalize("NFKC", word).casefold()) for word in words if word.strip())
+    words = (_DIGITS.sub("0", unicodedata.normalize("NFKC", word).casefold()) for word in language.word_list(text))
+    return " ".join(" ".join(words).split())  # a segmenter's token may hold a line break; fastText reads one line
 
 
 def score_of(model, line: str, label: str) -> float:
