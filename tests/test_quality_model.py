@@ -182,6 +182,20 @@ def test_the_audit_shows_tokens_per_bucket_and_the_best_and_worst_documents(thai
     assert section.count("| tha_Thai | bottom | 100 |") == 3
 
 
+def test_negatives_can_be_a_sample_of_a_finished_runs_kept_documents(thai, thai_run, tmp_path, capsys):
+    from monsoon.cli import main
+
+    model = tmp_path / "tha.bin"
+    argv = ["quality", "train", "tha_Thai", "--positive", str(thai["negative"]), "--to", str(model)]
+    assert main([*argv, "--negative-from", str(thai_run["out"]), "--negative-count", "5", "--holdout", "0"]) == 0
+    assert "held out: none (--holdout 0)" in capsys.readouterr().out
+    card = json.loads((tmp_path / "tha.bin.card.json").read_text())
+    negatives = [entry for entry in card["inputs"] if entry["role"] == "negative"]
+    assert sum(entry["documents"] for entry in negatives) == 5 == card["training"]["negative"]
+    assert all(entry["path"].startswith(str(thai_run["out"] / "tha_Thai")) for entry in negatives)
+    assert main([*argv, "--negative", str(thai["negative"]), "--negative-from", str(thai_run["out"])]) == 2
+
+
 def test_tune_shows_the_scores_buckets_and_what_a_min_score_removes(thai, thai_model, tmp_path, capsys):
     from monsoon.cli import main
 
