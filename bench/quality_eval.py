@@ -184,11 +184,10 @@ def japanese_pages(realweb: list[dict]) -> list[dict]:
     return pages
 
 
-def eval_japanese(folder: Path, realweb: list[dict], **settings) -> dict:
+def eval_japanese(folder: Path, pages: list[dict], **settings) -> dict:
     works = aozora_chunks()
     names = sorted(works, key=_fraction)
     train_works, test_works = names[:9], names[9:]
-    pages = japanese_pages(realweb)
     heldout = lambda p: _fraction(p["path"]) < 0.5  # noqa: E731
     negative = lambda p: boilerplate(p["html"], p["text"]) if p["kind"] == "article" else p["text"]  # noqa: E731
     positives = [c for w in train_works for c in works[w]] + [
@@ -274,7 +273,8 @@ def main() -> None:
         thai, thai_model, thai_texts = eval_thai(folder, **small)
         realweb = realweb_pages()
         web = eval_realweb(folder, realweb, **small)
-        japanese = eval_japanese(folder, realweb, **small)
+        pages = japanese_pages(realweb)
+        japanese = eval_japanese(folder, pages, **small)
         rows = [
             ("Thai news vs social messages", thai),
             ("realweb_sea articles vs listing/other (5-fold)", web),
@@ -290,7 +290,7 @@ def main() -> None:
         print("\nn-gram hash buckets: DCLM's 2M vs 200k (AUC, model file size)")
         for bucket in (2_000_000, 200_000):
             result, _, _ = eval_thai(folder, bucket=bucket)
-            japanese_b = eval_japanese(folder, realweb, bucket=bucket)
+            japanese_b = eval_japanese(folder, pages, bucket=bucket)
             size = (folder / "thai.bin").stat().st_size / 2**20
             aucs = f"Thai AUC {result['auc']:.3f}, Japanese AUC {japanese_b['auc']:.3f}"
             print(f"  bucket {bucket:>9,}: {aucs}, Thai model {size:,.0f} MiB")
@@ -307,7 +307,6 @@ def main() -> None:
             news_all, social_all = thai_prose()
             _, thai_path = trained(folder, "thai_run", "tha_Thai", news_all[:250], social_all[:1100], **small)
             works = aozora_chunks()
-            pages = japanese_pages(realweb)
             _, jpn_path = trained(
                 folder,
                 "jpn_run",
