@@ -40,7 +40,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         holdout=args.holdout,
     )
     try:
-        result = train(
+        card = train(
             args.language,
             args.to,
             args.positive,
@@ -54,7 +54,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     except (FileNotFoundError, KeyError, ValueError) as error:
         print(f"monsoon quality train: {error}", file=sys.stderr)
         return 1
-    print(format_card(result.card))
+    print(format_card(card))
     return 0
 
 

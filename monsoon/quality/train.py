@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import fsspec
 
@@ -62,12 +62,6 @@ class InputFile:
     sha256: str
     documents: int = 0
     skipped_empty: int = 0
-
-
-@dataclass
-class TrainResult:
-    card: dict
-    examples: list[Example] = field(default_factory=list)
 
 
 def _stable_fraction(seed: int, key: str) -> float:
@@ -167,9 +161,9 @@ def train(
     text_column: str = "text",
     label: str = DEFAULT_LABEL,
     settings: TrainSettings = TrainSettings(),  # noqa: B008 (frozen)
-) -> TrainResult:
+) -> dict:
     """Train the classifier, evaluate it on the held-out documents, write the model to `to` and its card beside it;
-    returns the card (and the examples, for callers that evaluate further)."""
+    returns the card."""
     import fasttext
 
     if label == NEGATIVE_LABEL:
@@ -232,7 +226,7 @@ def train(
     card_file = card_path(to)
     with fsspec.open(card_file, "w", encoding="utf-8") as file:
         file.write(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
-    return TrainResult(card, examples)
+    return card
 
 
 def format_card(card: dict) -> str:
