@@ -45,6 +45,23 @@ def test_cut_points_and_buckets():
     assert cut_points([], [10, 100]) == {}
 
 
+def test_cut_points_read_the_scores_of_the_documents_dedup_keeps(tmp_path):
+    import pyarrow as pa
+
+    from monsoon.quality.buckets import run_cut_points
+
+    (tmp_path / "intermediate" / "tha_Thai").mkdir(parents=True)
+    (tmp_path / "_dedup" / "tha_Thai").mkdir(parents=True)
+    signals = [{SIGNAL: score} for score in (0.9, 0.8, 0.7, 0.1)] + [None]  # the last one: no model scored it
+    rows = pa.table({"id": ["a", "b", "c", "d", "e"], "quality_signals": signals})
+    pq.write_table(rows, tmp_path / "intermediate" / "tha_Thai" / "00000.parquet")
+    pq.write_table(pa.table({"id": ["a"]}), tmp_path / "_dedup" / "tha_Thai" / "00000.parquet")  # a duplicate
+    found = run_cut_points(
+        str(tmp_path / "intermediate"), str(tmp_path / "_dedup"), ["tha_Thai", "jpn_Jpan"], [50, 100]
+    )
+    assert found == {"tha_Thai": {"documents": 3, "cut_points": {50: 0.7, 100: 0.1}}}
+
+
 def test_thai_text_is_segmented_into_words_and_normalised():
     line = model_text("ประชุมคณะรัฐมนตรี วันที่ 12 มกราคม\nABC", get_language("tha_Thai"))
     assert line.split()[:2] == ["ประชุม", "คณะรัฐมนตรี"]  # newmm words, not one whitespace-free run
