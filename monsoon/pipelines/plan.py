@@ -33,7 +33,7 @@ from monsoon.accounting import keep_dropped
 from monsoon.config import RunConfig
 from monsoon.pipelines.inputs import input_folder
 from monsoon.pipelines.layout import RunLayout
-from monsoon.quality.buckets import QualityBucket, run_cut_points
+from monsoon.quality.buckets import run_cut_points
 from monsoon.stages.decontamination import Decontamination
 from monsoon.stages.dedup_index import DedupIndexWriter
 from monsoon.stages.dropped import DroppedWriter
@@ -48,6 +48,7 @@ from monsoon.stages.ng_hosts import NgHostFilter
 from monsoon.stages.pii import PiiMask
 from monsoon.stages.prelid import PreLanguageCheck
 from monsoon.stages.quality import QualityFilter
+from monsoon.stages.quality_bucket import QualityBucket
 from monsoon.stages.quality_score import QualityScore
 from monsoon.stages.token_count import TokenCount
 from monsoon.stages.url_filter import UrlFilter
@@ -160,7 +161,7 @@ def write_stage(config: RunConfig, layout: RunLayout, root: str) -> list[Pipelin
             DedupIndexWriter(root, config.dedup.seed),
             NearDuplicateFilter(layout.clusters, config.dedup.lines, config.tokenizer),
         ]
-    if config.quality_models:  # percentile buckets of the scores dedup keeps (quality/buckets.py)
+    if config.quality_models:  # percentile buckets of the scores dedup keeps (stages/quality_bucket.py)
         steps.append(QualityBucket(layout.intermediate, layout.dedup_table, config.quality_buckets))
     steps.append(CorpusWriter(root, tokenizer=config.tokenizer, final=True))
     return kept_dropped(config, steps, root, WRITE)
