@@ -149,6 +149,18 @@ class RunConfig:
     quality_buckets: list[int] = field(default_factory=lambda: [10, 20, 30, 50, 100])
 
     def __post_init__(self) -> None:
+        if self.tasks < 1 or self.workers < 1:
+            raise ValueError("tasks and workers must be >= 1")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError("limit must be >= 1")
+        if self.recipe not in RECIPES:
+            raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, not {self.recipe!r}")
+        self._check_quality()
+
+    def _check_quality(self) -> None:
+        """quality_models: language -> QualityModelConfig (built from the YAML mapping); quality_buckets: edges."""
+        if not isinstance(self.quality_models or {}, dict):
+            raise ValueError("quality_models must be a mapping of language -> {model, label, min_score}")
         self.quality_models = {
             code: spec
             if isinstance(spec, QualityModelConfig)
@@ -159,14 +171,9 @@ class RunConfig:
         if unknown:
             raise ValueError(f"quality_models: {', '.join(unknown)} not among the run's languages")
         edges = self.quality_buckets
-        if not edges or edges[-1] != 100 or any(not a < b for a, b in zip([0, *edges], edges, strict=False)):
-            raise ValueError(f"quality_buckets must rise from above 0 to 100, not {edges!r}")
-        if self.tasks < 1 or self.workers < 1:
-            raise ValueError("tasks and workers must be >= 1")
-        if self.limit is not None and self.limit < 1:
-            raise ValueError("limit must be >= 1")
-        if self.recipe not in RECIPES:
-            raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, not {self.recipe!r}")
+        rising = isinstance(edges, list) and all(isinstance(e, int) for e in edges) and edges and edges[-1] == 100
+        if not rising or any(not a < b for a, b in zip([0, *edges], edges, strict=False)):
+            raise ValueError(f"quality_buckets must be whole percents rising from above 0 to 100, not {edges!r}")
 
 
 _REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*://")
