@@ -201,6 +201,19 @@ class IndexConfig:
 
 
 @dataclass
+class QualityModelConfig:
+    """A language's quality classifier (`monsoon quality train`; stages/quality_score.py)."""
+
+    model: str  # fastText model, path (relative to the config file) or URI
+    label: str = "hq"  # the label whose probability is the score
+    min_score: float | None = None  # documents scoring under it are dropped (quality_model.score<min); None: none
+
+    def __post_init__(self) -> None:
+        if self.min_score is not None and not 0 <= self.min_score <= 1:
+            raise ValueError(f"min_score must be within [0, 1], not {self.min_score!r}")
+
+
+@dataclass
 class RunConfig:
     input: str
     output: str
@@ -229,6 +242,11 @@ class RunConfig:
     # write every dropped document with its reason to OUTPUT/_dropped/<language>/ (stages/dropped.py)
     keep_dropped: bool = False
     index: IndexConfig = field(default_factory=IndexConfig)  # used when `input` is a columnar index
+    # language -> its quality classifier: the score of every document the filters keep (quality_signals)
+    quality_models: dict[str, QualityModelConfig] = field(default_factory=dict)
+    # the kept documents' quality buckets, per language: upper edges in percent of the ranking by score, best first
+    # (quality_bucket 10: the top 10%; 100: the last); Nemotron-CC's bins drive the mix, not a cut
+    quality_buckets: list[int] = field(default_factory=lambda: [10, 20, 30, 50, 100])
 
     def __post_init__(self) -> None:
         if self.tasks < 1 or self.workers < 1:
@@ -237,6 +255,25 @@ class RunConfig:
             raise ValueError("limit must be >= 1")
         if self.recipe not in RECIPES:
             raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, not {self.recipe!r}")
+        self._check_quality()
+
+    def _check_quality(self) -> None:
+        """quality_models: language -> QualityModelConfig (built from the YAML mapping); quality_buckets: edges."""
+        if not isinstance(self.quality_models or {}, dict):
+            raise ValueError("quality_models must be a mapping of language -> {model, label, min_score}")
+        self.quality_models = {
+            code: spec
+            if isinstance(spec, QualityModelConfig)
+            else build(QualityModelConfig, spec, "quality_models", code)
+            for code, spec in (self.quality_models or {}).items()
+        }
+        unknown = sorted(set(self.quality_models) - set(self.languages))
+        if unknown:
+            raise ValueError(f"quality_models: {', '.join(unknown)} not among the run's languages")
+        edges = self.quality_buckets
+        rising = isinstance(edges, list) and all(isinstance(e, int) for e in edges) and edges and edges[-1] == 100
+        if not rising or any(not a < b for a, b in zip([0, *edges], edges, strict=False)):
+            raise ValueError(f"quality_buckets must be whole percents rising from above 0 to 100, not {edges!r}")
 
 
 _REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*://")
@@ -267,6 +304,8 @@ def load_run_config(path: str | Path, dedup_against: list[str] | None = None, **
         config.junk_blocklist = _resolve(config.junk_blocklist, path.parent)
     config.decontamination.benchmarks = [_resolve(b, path.parent) for b in config.decontamination.benchmarks]
     config.dedup.against = [_resolve(run, path.parent) for run in config.dedup.against]
+    for spec in config.quality_models.values():
+        spec.model = _resolve(spec.model, path.parent)
     if dedup_against:
         config.dedup.against = [_resolve(run, Path.cwd()) for run in dedup_against]
     for key, value in overrides.items():

@@ -15,17 +15,24 @@ from functools import cache
 import pyarrow as pa
 
 from monsoon.filters import FAMILIES
-from monsoon.stages import decontamination, mt_traces, pii
+from monsoon.stages import decontamination, mt_traces, pii, quality_score
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # 3: quality_bucket
 SCHEMA_VERSION_KEY = "monsoon.schema_version"
+QUALITY_BUCKET = "quality_bucket"  # column: percent, the top share of the language's ranking by quality score
 TOKENIZER_KEY = "monsoon.tokenizer"  # file metadata: the tokenizer the token counts come from
 
 
 @cache
 def quality_signal_names() -> tuple[str, ...]:
     families = [f"{name}.{signal}" for name, family in FAMILIES.items() for signal in family.signals]
-    return (*families, *pii.signal_names(), *mt_traces.signal_names(), *decontamination.signal_names())
+    return (
+        *families,
+        *pii.signal_names(),
+        *mt_traces.signal_names(),
+        *decontamination.signal_names(),
+        *quality_score.signal_names(),
+    )
 
 
 def quality_signals_type() -> pa.StructType:
@@ -45,6 +52,7 @@ def _metadata_columns() -> list[tuple[str, pa.DataType]]:
         ("charset", pa.string()),
         ("cluster_size", pa.int64()),
         ("quality_signals", quality_signals_type()),
+        (QUALITY_BUCKET, pa.int64()),  # null where no quality model scored the document
     ]
 
 

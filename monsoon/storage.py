@@ -6,6 +6,7 @@ read through monsoon/fetch.py (retries, timeouts), with its default settings."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 from pathlib import Path
@@ -58,3 +59,12 @@ def parquet_file(path: str | Path) -> pq.ParquetFile:
 
 def read_parquet(path: str | Path, columns: list[str] | None = None) -> pa.Table:
     return pq.read_table(_parquet_source(path), columns=columns)
+
+
+def sha256(path: str | Path) -> str:
+    """The sha256 of a file's bytes, read in chunks (models are hundreds of MB), a remote one through fetch.py."""
+    digest = hashlib.sha256()
+    with fetch.open_input(str(path), FetchConfig()) as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -285,11 +285,57 @@ the current value.</p><img src="sweeps.png" alt="removal rate against threshold,
     return output / "report.html"
 
 
+def quality_section(
+    texts: list[str], language: Language, model: str, label: str, min_score: float | None, edges: list[int]
+) -> str:
+    """What a quality model makes of the documents the filters keep: the score distribution, the cut points and one
+    example per bucket (as a run's `quality_buckets`), and the share of documents each `min_score` would remove."""
+    from monsoon.quality.buckets import bucket_of, cut_points
+    from monsoon.quality.model import model_text, score_of
+    from monsoon.stages.lid import load_model
+
+    loaded = load_model(model)
+    scores = [score_of(loaded, model_text(text, language), label) for text in texts]
+    if not scores:
+        return "quality model: no document passes the filters to score"
+    ranked = sorted(scores)
+    quantiles = "  ".join(
+        f"p{q}={ranked[min(len(ranked) - 1, len(ranked) * q // 100)]:.3f}" for q in (0, 10, 25, 50, 75, 90)
+    )
+    lines = [
+        f"quality model {model} (label {label}) on the {len(scores)} documents the filters keep:",
+        f"  scores: {quantiles}  max={ranked[-1]:.3f}",
+    ]
+    cuts = cut_points(scores, edges)
+    buckets = [bucket_of(score, cuts) for score in scores]
+    previous = 0
+    for edge in edges:
+        members = [i for i, bucket in enumerate(buckets) if bucket == edge]
+        example = " ".join(texts[members[0]].split())[:80] if members else ""
+        lines.append(
+            f"  bucket {f'{previous}-{edge}%':<8} lowest score {cuts[edge]:.3f}  {len(members):>5} docs  e.g. {example}"
+        )
+        previous = edge
+    thresholds = sorted({0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, *([min_score] if min_score is not None else [])})
+    lines.append("  min_score would remove:")
+    for threshold in thresholds:
+        removed = sum(score < threshold for score in scores)
+        mark = "  <- --min-score" if threshold == min_score else ""
+        lines.append(f"    {threshold:.2f}: {removed:>5} docs ({removed / len(scores):.1%}){mark}")
+    return "\n".join(lines)
+
+
 def tune(
-    code: str, sample: str | Path, overrides: list[str], output: Path, recipe: str = "monsoon"
+    code: str,
+    sample: str | Path,
+    overrides: list[str],
+    output: Path,
+    recipe: str = "monsoon",
+    quality: tuple[str, str, float | None] | None = None,
 ) -> tuple[str, Path]:
     """Run the analysis with a recipe's filters ("monsoon": with the language file's deviations, marked;
-    "fineweb2": without); returns (text summary, report path)."""
+    "fineweb2": without); with `quality` (model, label, min_score), also what the model makes of the documents the
+    filters keep. Returns (text summary, report path)."""
     language = with_overrides(get_language(code).for_recipe(recipe), overrides)
     texts = list(read_sample(sample, language))
     if not texts:
@@ -300,4 +346,11 @@ def tune(
     summary = summarise(texts, rows, bounds, first)
     kept = first.count(None)
     report = write_report(language, sample, overrides, summary, kept, len(texts), output)
-    return format_summary(language, len(texts), summary, kept, recipe), report
+    text = format_summary(language, len(texts), summary, kept, recipe)
+    if quality:
+        from monsoon.config import RunConfig
+
+        edges = RunConfig.__dataclass_fields__["quality_buckets"].default_factory()
+        kept_texts = [t for t, broken in zip(texts, first, strict=True) if broken is None]
+        text += "\n\n" + quality_section(kept_texts, language, *quality, edges)
+    return text, report

@@ -99,7 +99,8 @@ def test_the_pii_pattern_on_a_long_letter_run_stops_at_the_budget():
 
 def test_every_step_of_the_plan_has_a_budget_key_and_the_config_checks_them(tmp_path):
     config = RunConfig(input="in", output="out")
-    assert {step_key(step) for step in document_steps(config)} | {"decontamination"} == set(STEP_KEYS)
+    # decontamination and quality scores run only when configured
+    assert {step_key(step) for step in document_steps(config)} | {"decontamination", "quality_score"} == set(STEP_KEYS)
 
     path = tmp_path / "run.yaml"
     path.write_text("input: in\noutput: out\nbudget:\n  seconds: 2\n  steps:\n    pii_mask: {seconds: 1}\n")

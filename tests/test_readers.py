@@ -47,7 +47,7 @@ def corpus(tmp_path_factory) -> dict:
 
 def test_the_corpus_stores_named_signals_nulls_where_a_family_did_not_run(corpus):
     first = pq.ParquetFile(corpus["files"][0])
-    assert first.schema_arrow.metadata[SCHEMA_VERSION_KEY.encode()] == SCHEMA_VERSION.encode() == b"2"
+    assert first.schema_arrow.metadata[SCHEMA_VERSION_KEY.encode()] == SCHEMA_VERSION.encode() == b"3"
     rows = pq.read_table(corpus["files"]).to_pylist()
     assert len(rows) == corpus["kept"] > 0
     for row in rows:

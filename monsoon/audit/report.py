@@ -2,7 +2,8 @@
 
 Sections: reconciliation (read = kept + dropped + errored, in total and per language; kept documents and
 tokens = the rows and token counts in the parquet), the funnel in documents and tokens, drop reasons, documents
-and tokens matching each decontamination benchmark, kept documents by language and source, and optionally tokens
+and tokens matching each decontamination benchmark, tokens per language x quality bucket with the best and worst
+scored documents, kept documents by language and source, and optionally tokens
 against a mix table's targets and the balance of shards built by `mix build` (checked against their manifest:
 sha256, documents, tokens per source).
 """
@@ -24,6 +25,7 @@ from monsoon.audit.funnel import language_funnel, stage_of, total_funnel
 from monsoon.mix.build import MANIFEST, TOLERANCE, rehydration_note, tokens_by_source
 from monsoon.mix.plan import plan_table
 from monsoon.mix.table import human, load_table
+from monsoon.quality.model import SIGNAL
 from monsoon.stages.decontamination import DOCS_STAT, REASON_PREFIX, TOKENS_STAT
 
 
@@ -256,6 +258,65 @@ def _benchmark_blocks(accounting: dict, out_dir: str | Path) -> list:
     ]
 
 
+_EXAMPLES = 3  # documents shown from each end of a language's quality ranking
+_EXAMPLE_CHARS = 160
+
+
+def _quality_examples(scored: list[tuple[float, str, str]]) -> list[list[object]]:
+    """The best and the worst scored documents ((score, file, id)), with their url and opening text."""
+    ranked = sorted(scored, reverse=True)
+    chosen = [("top", item) for item in ranked[:_EXAMPLES]]
+    chosen += [("bottom", item) for item in ranked[max(_EXAMPLES, len(ranked) - _EXAMPLES) :]]
+    rows = []
+    for end, (score, path, doc_id) in chosen:  # the text of the chosen documents only
+        table = storage.read_parquet(path, columns=["id", "url", "text", "quality_bucket"]).to_pylist()
+        doc = next(row for row in table if row["id"] == doc_id)
+        opening = " ".join((doc["text"] or "").split())[:_EXAMPLE_CHARS]
+        rows.append([end, doc["quality_bucket"], f"{score:.3f}", doc["url"] or doc_id, opening])
+    return rows
+
+
+def _quality_blocks(accounting: dict, out_dir: str | Path) -> list:
+    """Tokens per language x quality bucket (cut points from the accounting), with the best and worst documents."""
+    scored_languages = {
+        code: b["quality_buckets"] for code, b in accounting["languages"].items() if "quality_buckets" in b
+    }
+    if not scored_languages:
+        return []
+    blocks: list = [
+        Heading("Quality buckets"),
+        Paragraph(
+            "Kept documents per language and quality bucket: the top share of the language's ranking by its quality"
+            " model's score (quality_signals.quality_model.score) the document is in, from the cut points in"
+            " accounting.json (a bucket's lowest score)."
+        ),
+    ]
+    rows, examples = [], []
+    for language, buckets in scored_languages.items():
+        counts: dict[int, list[int]] = {}
+        scored: list[tuple[float, str, str]] = []
+        for path in storage.glob(storage.join(out_dir, language, "*.parquet")):
+            table = storage.read_parquet(path, columns=["id", "token_count", "quality_bucket", "quality_signals"])
+            for row in table.to_pylist():
+                if row["quality_bucket"] is None:
+                    continue
+                docs_tokens = counts.setdefault(row["quality_bucket"], [0, 0])
+                docs_tokens[0] += 1
+                docs_tokens[1] += row["token_count"] or 0
+                scored.append((row["quality_signals"][SIGNAL], path, row["id"]))
+        total = sum(tokens for _, tokens in counts.values()) or 1
+        previous = 0
+        for edge, cut in sorted((int(e), c) for e, c in buckets["cut_points"].items()):
+            docs, tokens = counts.get(edge, [0, 0])
+            rows.append([language, f"{previous}-{edge}%", f"{cut:.3f}", docs, tokens, f"{tokens / total:.1%}"])
+            previous = edge
+        examples += [[language, *row] for row in _quality_examples(scored)]
+    blocks.append(Table(["language", "bucket", "lowest score", "documents", "tokens", "share of tokens"], rows))
+    blocks.append(Heading("Best and worst scored documents", 3))
+    blocks.append(Table(["language", "end", "bucket", "score", "url", "opening text"], examples))
+    return blocks
+
+
 def _mix_blocks(mix: str, out_dir: str | Path, report_dir: Path) -> list:
     table = load_table(mix)
     plans, _ = plan_table(table, out_dir)
@@ -391,9 +452,7 @@ def _shard_blocks(shards_dir: Path, report_dir: Path) -> tuple[list, list[str], 
     return blocks, lines, not problems
 
 
-def write_report(
-    out_dir: str | Path, report_dir: Path, mix: str | None = None, shards: str | None = None
-) -> Report:
+def write_report(out_dir: str | Path, report_dir: Path, mix: str | None = None, shards: str | None = None) -> Report:
     """Write report.html, report.md and their plots to `report_dir` (local); `out_dir` is local or a URI."""
     accounting_path = storage.join(out_dir, "accounting.json")
     if not storage.exists(accounting_path):
@@ -419,6 +478,7 @@ def write_report(
     blocks += _benchmark_blocks(accounting, out_dir)
     blocks += _mask_blocks(accounting)
     blocks += _fetch_blocks(accounting)
+    blocks += _quality_blocks(accounting, out_dir)
     blocks += [
         Heading("Kept documents by language and source"),
         Table(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from monsoon.cli import dedup, index, lid, mix, run, select, tune
+from monsoon.cli import dedup, index, lid, mix, quality, run, select, tune
 
 DESCRIPTION = """\
 monsoon builds clean, deduplicated, token-counted pre-training corpora for Southeast-Asian languages and
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="monsoon", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (run, select, index, dedup, lid, tune, mix):
+    for command in (run, select, index, dedup, lid, tune, mix, quality):
         command.add_command(commands)
     return parser
 

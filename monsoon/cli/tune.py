@@ -14,7 +14,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
     output = Path(args.output or f"out/tune/{args.language}")
     try:
-        summary, report = tune(args.language, args.sample, args.set or [], output, args.recipe)
+        quality = (args.quality_model, args.label, args.min_score) if args.quality_model else None
+        summary, report = tune(args.language, args.sample, args.set or [], output, args.recipe, quality)
     except ValueError as error:
         print(f"monsoon tune: {error}", file=sys.stderr)
         return 1
@@ -35,7 +36,8 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         "  monsoon tune tha_Thai --sample sample/warc\n"
         "  monsoon tune tha_Thai --sample thai.jsonl --set fineweb_quality.max.char_dup_ratio=0.05\n"
         "  monsoon tune tha_Thai --sample thai.jsonl --set junk_lexicon.max.gambling_terms=3\n"
-        "  monsoon tune jpn_Jpan --sample out/sample/_work/intermediate/jpn_Jpan/00000.parquet",
+        "  monsoon tune jpn_Jpan --sample out/sample/_work/intermediate/jpn_Jpan/00000.parquet\n"
+        "  monsoon tune tha_Thai --sample thai.jsonl --quality-model models/tha.bin --min-score 0.3",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     tune.add_argument("language", metavar="LANGUAGE", help="language code, e.g. tha_Thai")
@@ -59,4 +61,12 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         default="monsoon",
         help="monsoon: with the language file's deviations (marked *); fineweb2: the published recipe only",
     )
+    tune.add_argument(
+        "--quality-model",
+        metavar="MODEL",
+        help="a `monsoon quality train` model: its score distribution on the documents the filters keep, the"
+        " buckets with an example each, and what each min_score would remove",
+    )
+    tune.add_argument("--label", default="hq", help="the model's positive label (default: hq)")
+    tune.add_argument("--min-score", type=float, metavar="X", help="mark this min_score in the removal table")
     tune.set_defaults(handler=cmd_tune)

@@ -40,27 +40,27 @@ from monsoon.stages.near_duplicates import DECISION_SCHEMA
 _BATCH_ROWS = 10_000
 
 
-def _input_files(path: str) -> list[str]:
-    """A file, a glob, or every .parquet / .jsonl[.gz] file under a folder."""
+def text_files(path: str, extensions: tuple[str, ...] = ("parquet", "jsonl", "jsonl.gz")) -> list[str]:
+    """A file, a glob, or every file with one of `extensions` under a folder."""
     fs, stripped = url_to_fs(path)
     if fs.isdir(stripped):
-        return sorted(
-            f for ext in ("parquet", "jsonl", "jsonl.gz") for f in storage.glob(storage.join(path, f"**/*.{ext}"))
-        )
+        return sorted(f for ext in extensions for f in storage.glob(storage.join(path, f"**/*.{ext}")))
     return storage.glob(path)
 
 
-def _rows(path: str, columns: list[str]) -> Iterator[list[dict]]:
-    """Batches of rows of a parquet or jsonl[.gz] file, with only `columns`."""
+def corpus_rows(path: str, columns: list[str]) -> Iterator[list[dict]]:
+    """Batches of rows of a parquet or jsonl[.gz] file, with only `columns`; a text file (.txt[.gz]) is one
+    document a non-empty line, its `columns[0]` (fastText's convention for training text)."""
     if path.endswith(".parquet"):
         for batch in storage.parquet_file(path).iter_batches(_BATCH_ROWS, columns=columns):
             yield batch.to_pylist()
         return
+    text = path.endswith((".txt", ".txt.gz"))
     with fetch.open_text(path) as file:
         batch = []
         for line in file:
             if line.strip():
-                row = json.loads(line)
+                row = {columns[0]: line.rstrip("\r\n")} if text else json.loads(line)
                 batch.append({column: row.get(column) for column in columns})
             if len(batch) == _BATCH_ROWS:
                 yield batch
@@ -90,7 +90,7 @@ def index_corpus(
     """Add the documents of `path` (parquet / jsonl files) to the index folder `to` as new parts, one per input
     file, with the run's shingling; returns the documents indexed. Ids default to `<file name>:<row number>`."""
     spec = get_language(language)
-    files = _input_files(path)
+    files = text_files(path)
     if not files:
         raise FileNotFoundError(f"no parquet or jsonl files match {path}")
     _write_settings(to, language, seed)
@@ -104,7 +104,7 @@ def index_corpus(
         name = PurePosixPath(file_path).name
         with folder.open(f"{language}/{part:05d}.parquet", "wb") as out, pq.ParquetWriter(out, INDEX_SCHEMA) as writer:
             row_number = 0
-            for batch in _rows(file_path, columns):
+            for batch in corpus_rows(file_path, columns):
                 rows = []
                 for row in batch:
                     text = row[text_column] or ""

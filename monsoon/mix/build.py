@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from monsoon.mix.plan import common_tokenizer, read_batches, shortfall, source_files
+from monsoon.mix.plan import check_quality_rows, common_tokenizer, read_batches, shortfall, source_files
 from monsoon.mix.table import MixError, MixRow, MixTable, human
 from monsoon.schema import corpus_schema
 
@@ -193,6 +193,7 @@ def finish(
 
 def files_of_rows(table: MixTable, out_dir: str | Path) -> list[list[str]]:
     """Each row's source files; an error when no row has any (nothing to build)."""
+    check_quality_rows(table, out_dir)
     files_by_row = [source_files(row, out_dir) for row in table.rows]
     if not any(files_by_row):
         raise MixError(f"no row of {table.name!r} has source files under {out_dir} (see `monsoon mix plan`)")

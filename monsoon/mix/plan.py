@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from monsoon import storage
 from monsoon.mix.table import MixError, MixRow, MixTable, human
-from monsoon.schema import TOKENIZER_KEY
+from monsoon.schema import QUALITY_BUCKET, TOKENIZER_KEY
 
 
 def source_files(row: MixRow, out_dir: str | Path) -> list[str]:
@@ -40,12 +40,18 @@ def read_batches(row: MixRow, files: list[str], columns: list[str] | None = None
         missing = [name for name in ("id", "token_count") if name not in names]
         if missing:
             raise MixError(f"{path}: no {' or '.join(missing)} column (row {row.source!r})")
-        wanted = None if columns is None else list(dict.fromkeys(columns + (["source"] if row.dataset else [])))
+        if row.quality and QUALITY_BUCKET not in names:
+            raise MixError(f"{path}: no {QUALITY_BUCKET} column (row {row.source!r} takes quality buckets)")
+        extra = (["source"] if row.dataset else []) + ([QUALITY_BUCKET] if row.quality else [])
+        wanted = None if columns is None else list(dict.fromkeys(columns + extra))
         present = None if wanted is None else [name for name in wanted if name in names]
         for batch in parquet.iter_batches(columns=present, batch_size=10_000):
             table = pa.Table.from_batches([batch])
             if row.dataset:
                 table = table.filter(pc.equal(table["source"], row.dataset))
+            if row.quality:  # a document without a bucket (no model scored it) is in no range
+                bucket = table[QUALITY_BUCKET]
+                table = table.filter(pc.and_(pc.greater(bucket, row.quality[0]), pc.less_equal(bucket, row.quality[1])))
             if "token_count" in table.column_names and table["token_count"].null_count:
                 raise MixError(f"{path}: documents without a token_count (row {row.source!r})")
             for name in [] if columns is None else [c for c in columns if c not in names]:
@@ -110,7 +116,31 @@ def records_read(out_dir: str | Path) -> int | None:
     return json.loads(storage.read_text(path))["total"]["read"] if storage.exists(path) else None
 
 
+def check_quality_rows(table: MixTable, out_dir: str | Path) -> None:
+    """A row's quality range must fall on its language's bucket edges in the run (accounting.json
+    `quality_buckets`), so that it takes exactly the documents it names."""
+    path = storage.join(out_dir, "accounting.json")
+    languages = json.loads(storage.read_text(path))["languages"] if storage.exists(path) else {}
+    for row in table.rows:
+        if not (row.quality and row.language):
+            continue
+        buckets = languages.get(row.language, {}).get("quality_buckets")
+        if not buckets:
+            raise MixError(
+                f"row {row.source!r}: {out_dir} has no quality buckets of {row.language} (run it with a"
+                " quality model: quality_models in the run config)"
+            )
+        edges = {0, *(int(edge) for edge in buckets["cut_points"])}
+        for end in row.quality:
+            if end not in edges:
+                raise MixError(
+                    f"row {row.source!r}: {end}% is not a quality bucket edge of {row.language} in {out_dir}"
+                    f" (edges: {', '.join(str(e) for e in sorted(edges))})"
+                )
+
+
 def plan_table(table: MixTable, out_dir: str | Path) -> tuple[list[RowPlan], int | None]:
+    check_quality_rows(table, out_dir)
     read = records_read(out_dir)
     plans = []
     files_by_row = [source_files(row, out_dir) for row in table.rows]

@@ -34,7 +34,7 @@ from monsoon.mix.build import (
 )
 from monsoon.mix.plan import common_tokenizer
 from monsoon.mix.table import MixError, MixTable
-from monsoon.schema import corpus_schema
+from monsoon.schema import QUALITY_BUCKET, corpus_schema
 from monsoon.spark_session import LOCAL_MASTER, spark_session
 
 _BUCKET_HEX = 2
@@ -98,6 +98,9 @@ def build_spark(
         frame = spark.read.parquet(*[str(path) for path in files])
         if row.dataset:
             frame = frame.filter(F.col("source") == row.dataset)
+        if row.quality:  # as mix/plan.py read_batches: null buckets are in no range
+            bucket = F.col(QUALITY_BUCKET)
+            frame = frame.filter((bucket > row.quality[0]) & (bucket <= row.quality[1]))
         frame = frame.select(*[c for c in (columns or corpus_columns) if c in frame.columns])
         for name in [c for c in columns or [] if c not in frame.columns]:  # external parquet: no cluster_size
             frame = frame.withColumn(name, F.lit(None).cast("long"))

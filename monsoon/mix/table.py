@@ -71,8 +71,13 @@ class MixRow:
     language: str | None = None  # a monsoon output language: OUT_DIR/<language>/*.parquet
     dataset: str | None = None  # only the rows of that language whose `source` column is this
     parquet: str | None = None  # or external parquet files (path or glob, relative to the table file)
+    # only the documents of these quality buckets: "A-B" percent of the language's ranking by quality score, best
+    # first ("0-20": the top 20%, "20-100": the rest); A and B are bucket edges of the run (quality_buckets)
+    quality: str | list | None = None
 
     def __post_init__(self) -> None:
+        if self.quality is not None:
+            self.quality = quality_range(self.quality)
         if not str(self.source).strip():
             raise ValueError("source: a row needs a name")
         self.source = str(self.source).strip()
@@ -90,9 +95,27 @@ class MixRow:
     @property
     def origin(self) -> str:
         """Where the row's documents come from, for reports ('-' when the row is not mapped yet)."""
+        where = self.parquet or "-"
         if self.language:
-            return f"{self.language}/{self.dataset}" if self.dataset else self.language
-        return self.parquet or "-"
+            where = f"{self.language}/{self.dataset}" if self.dataset else self.language
+        return f"{where} quality {self.quality[0]}-{self.quality[1]}%" if self.quality else where
+
+
+def quality_range(raw: object) -> tuple[int, int]:
+    """A row's `quality`, "A-B" or [A, B] (percent of the ranking, best first), as (A, B) with 0 <= A < B <= 100."""
+    parts = raw if isinstance(raw, list | tuple) else str(raw).replace("%", "").split("-")
+    try:
+        low, high = (int(str(part).strip()) for part in parts)
+    except ValueError:
+        raise ValueError(f"quality: {raw!r} is not a range A-B of percents, e.g. 0-20") from None
+    if not 0 <= low < high <= 100:
+        raise ValueError(f"quality: {raw!r} must have 0 <= A < B <= 100")
+    return low, high
+
+
+def overlap(a: tuple[int, int] | None, b: tuple[int, int] | None) -> bool:
+    """Whether two rows' quality ranges share documents (no range: every document)."""
+    return a is None or b is None or (a[0] < b[1] and b[0] < a[1])
 
 
 @dataclass
@@ -176,6 +199,7 @@ _COLUMNS = {
     "language": "language",
     "dataset": "dataset",
     "parquet": "parquet",
+    "quality": "quality",
 }
 _HEADER = re.compile(r"^(?P<name>.*?)\s*(?:\((?P<unit>[^)]*)\))?$")
 
@@ -236,7 +260,7 @@ def _check_sources(table: MixTable, where: str) -> None:
         if row.source in seen:
             raise ConfigError(f"{where}: two rows are named {row.source!r}")
         for other in seen.values():
-            same_language = row.language and row.language == other.language
+            same_language = row.language and row.language == other.language and overlap(row.quality, other.quality)
             if (same_language and (not row.dataset or not other.dataset or row.dataset == other.dataset)) or (
                 row.parquet and row.parquet == other.parquet
             ):

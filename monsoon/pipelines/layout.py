@@ -36,6 +36,7 @@ from monsoon.config import RunConfig
 from monsoon.crawl.select import is_index
 from monsoon.languages import LANGUAGES_DIR
 from monsoon.stages.decontamination import benchmark_digests
+from monsoon.stages.quality_score import model_digests
 
 # settings that decide where and how fast a job runs, not what it writes
 _NOT_OUTPUT_CHANGING = ("input", "output", "workers", "tasks", "fetch")
@@ -207,9 +208,9 @@ def _sha256(path) -> str:
 
 def job_fingerprint(config: RunConfig, inputs: list[str], engine: str, ranks: int) -> dict[str, Any]:
     """Everything that decides what a run writes, as flat `key: value` pairs: the input files, every config value
-    but those that only place or pace the job, the contents of the language files (thresholds, lexicons) and of the
-    decontamination benchmark files, the engine and its number of ranks (input files are split across ranks). Model
-    and tokenizer are named by the config (`lid.model`, `tokenizer`)."""
+    but those that only place or pace the job, the contents of the language files (thresholds, lexicons), of the
+    decontamination benchmark files and of the quality models, the engine and its number of ranks (input files are
+    split across ranks). The LID model and tokenizer are named by the config (`lid.model`, `tokenizer`)."""
     settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in _NOT_OUTPUT_CHANGING}
     if not is_index(config.input):  # the index settings apply to an index input only: WARC jobs keep their keys
         settings.pop("index")
@@ -221,6 +222,7 @@ def job_fingerprint(config: RunConfig, inputs: list[str], engine: str, ranks: in
         **_flat(settings),
         **{f"languages/{code}.yaml": _sha256(LANGUAGES_DIR / f"{code}.yaml") for code in config.languages},
         **benchmark_digests(config.decontamination),
+        **model_digests(config.quality_models),
     }
 
 

@@ -66,7 +66,8 @@ def run_prepared(config: RunConfig, layout: RunLayout) -> dict:
     executors = build_executors(config, layout)
     seconds = plan.run_in_order(layout, {name: executor.run for name, executor in executors.items()})
     layout.write_failed_inputs()
-    accounting = index_ledger(config, collect(layout.folder("_work", "logs")), layout.folder("_work", "logs"))
+    logs = layout.folder("_work", "logs")
+    accounting = plan.add_quality_buckets(config, layout, index_ledger(config, collect(logs), logs))
     layout.write_accounting(accounting)
     layout.write_stage_seconds(seconds)
     return accounting

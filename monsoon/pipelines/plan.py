@@ -36,6 +36,7 @@ from monsoon.crawl.select import is_index, selected_files, warc_prefix
 from monsoon.fetch import failures_of
 from monsoon.pipelines.inputs import input_folder
 from monsoon.pipelines.layout import RunLayout
+from monsoon.quality.buckets import run_cut_points
 from monsoon.stages.budget import budgeted
 from monsoon.stages.decontamination import Decontamination
 from monsoon.stages.dedup_index import DedupIndexWriter
@@ -52,6 +53,8 @@ from monsoon.stages.pii import PiiMask
 from monsoon.stages.prelid import PreLanguageCheck
 from monsoon.stages.progress import Progress
 from monsoon.stages.quality import QualityFilter
+from monsoon.stages.quality_bucket import QualityBucket
+from monsoon.stages.quality_score import QualityScore
 from monsoon.stages.token_count import TokenCount
 from monsoon.stages.url_filter import UrlFilter
 from monsoon.stages.warc_reader import WarcDocumentReader
@@ -130,6 +133,8 @@ def document_steps(config: RunConfig) -> list[PipelineStep]:
     # page never stands for its near-duplicate cluster; earlier (after LID) it would check 2-3x the documents
     if config.decontamination.benchmarks:
         steps.append(Decontamination(config.decontamination, tokenizer=config.tokenizer))
+    if config.quality_models:  # the model's score of what every filter keeps (stages/quality_score.py)
+        steps.append(QualityScore(config.quality_models))
     if config.dedup.enabled:
         steps.append(MinhashSignature(config.dedup.seed, config.dedup.line_min_chars if config.dedup.lines else None))
     return steps
@@ -183,6 +188,8 @@ def write_stage(config: RunConfig, layout: RunLayout, root: str) -> list[Pipelin
             DedupIndexWriter(root, config.dedup.seed),
             NearDuplicateFilter(layout.clusters, config.dedup.lines, config.tokenizer),
         ]
+    if config.quality_models:  # percentile buckets of the scores dedup keeps (stages/quality_bucket.py)
+        steps.append(QualityBucket(layout.intermediate, layout.dedup_table, config.quality_buckets))
     steps.append(CorpusWriter(root, tokenizer=config.tokenizer, final=True))
     return kept_dropped(config, steps, root, WRITE)
 
@@ -192,6 +199,21 @@ def kept_dropped(config: RunConfig, steps: list[PipelineStep], root: str, stage:
     if not config.keep_dropped:
         return steps
     return keep_dropped(steps, DroppedWriter(RunLayout(root).dropped, stage, mask=config.pii.enabled))
+
+
+def add_quality_buckets(config: RunConfig, layout: RunLayout, accounting: dict) -> dict:
+    """The accounting with each scored language's quality cut points (`quality_buckets`: documents, cut_points
+    {edge: lowest score}), as the write stage bucketed its documents; both engines call it on their accounting."""
+    if config.quality_models:
+        found = run_cut_points(
+            layout.intermediate, layout.dedup_table, sorted(config.quality_models), config.quality_buckets
+        )
+        for language, buckets in found.items():
+            accounting["languages"].setdefault(language, {})["quality_buckets"] = {
+                "documents": buckets["documents"],
+                "cut_points": {str(edge): cut for edge, cut in buckets["cut_points"].items()},
+            }
+    return accounting
 
 
 @dataclass(frozen=True)

@@ -254,7 +254,8 @@ def run_spark(config: RunConfig, master: str | None = None, restart: bool = Fals
     seconds.update(plan.run_in_order(layout, runs))
     layout.write_failed_inputs()
 
-    accounting = index_ledger(config, collect(layout.folder("_work", "logs")), layout.folder("_work", "logs"))
+    logs = layout.folder("_work", "logs")
+    accounting = plan.add_quality_buckets(config, layout, index_ledger(config, collect(logs), logs))
     layout.remove("_work/attempts", "_work/checkpoints")
     layout.write_accounting(accounting)
     layout.write_stage_seconds(seconds)

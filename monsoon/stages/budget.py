@@ -177,6 +177,7 @@ STEP_KEYS = (
     "pii_mask",
     "quality_filter",
     "decontamination",
+    "quality_score",
     "minhash_signature",
 )
 
