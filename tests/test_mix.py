@@ -195,7 +195,7 @@ def test_table_keys_are_checked_like_every_config(tmp_path, capsys):
 
     code, _, err = monsoon(capsys, "mix", "check", str(table))
 
-    assert code == 2
+    assert code == 1
     assert "unknown key 'rows[0].multiplyer'" in err and str(table) in err
     table.write_text(
         "rows:\n  - {source: A, language: tha_Thai, unique: 1}\n  - {source: B, language: tha_Thai, unique: 1}\n"
@@ -212,11 +212,11 @@ def test_sources_that_cannot_be_mixed_are_refused(tmp_path, capsys):
     table.write_text("tokenizer: llama3\nrows:\n  - {source: Vietnamese, language: vie_Latn, unique: all}\n")
 
     code, _, err = monsoon(capsys, "mix", "plan", str(table), "--from", str(out))
-    assert code == 2 and "different tokenizers (llama3, mistral)" in err
+    assert code == 1 and "different tokenizers (llama3, mistral)" in err
 
     table.write_text("rows:\n  - {source: Thai, language: tha_Thai, unique: all}\n")
     code, _, err = monsoon(capsys, "mix", "build", str(table), "--from", str(out), "--to", str(tmp_path / "shards"))
-    assert code == 2 and "row 'Thai': document id 'id-1' occurs more than once" in err
+    assert code == 1 and "row 'Thai': document id 'id-1' occurs more than once" in err
 
 
 def test_mix_plan_reports_short_rows_and_the_crawl_that_would_close_them(mix_input, tmp_path, capsys):

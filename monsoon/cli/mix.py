@@ -47,9 +47,11 @@ example:
 """
 
 
-def _fail(error: Exception) -> int:
+def _fail(error: Exception | str) -> int:
+    from monsoon.exit_status import FAILED
+
     print(f"monsoon: {error}", file=sys.stderr)
-    return 2
+    return FAILED  # a table or a run that does not fit (2 is a wrong command line: monsoon/exit_status.py)
 
 
 # Handlers import their modules when they run: `monsoon --help` stays fast.
