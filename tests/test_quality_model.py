@@ -183,7 +183,7 @@ def test_a_mix_weights_quality_buckets(thai_run, tmp_path, capsys):
     assert all((r["quality_bucket"] <= 20) == (r["mix_source"] == "Thai top 20%") for r in shards)
     capsys.readouterr()
     off_edge = _mix_table(tmp_path / "bad.yaml", rows.replace("0-20", "0-25").replace("20-100", "25-100"))
-    assert main(["mix", "plan", str(off_edge), "--from", str(out)]) == 2  # a usage error, as mix errors are
+    assert main(["mix", "plan", str(off_edge), "--from", str(out)]) == 1  # a table that does not fit the run
     assert "25% is not a quality bucket edge of tha_Thai" in capsys.readouterr().err
 
 

@@ -111,11 +111,13 @@ def cmd_mix_build(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from monsoon.audit.report import write_report
     from monsoon.config import ConfigError
+    from monsoon.exit_status import USAGE
     from monsoon.mix.table import MixError
     from monsoon.storage import is_uri
 
-    if is_uri(args.out_dir) and not args.to:
-        return _fail(f"{args.out_dir} is not a local folder: give --to REPORT_DIR for the report")
+    if is_uri(args.out_dir) and not args.to:  # a missing option for this input: a wrong command line
+        print(f"monsoon: {args.out_dir} is not a local folder: give --to REPORT_DIR for the report", file=sys.stderr)
+        return USAGE
     out_dir = args.out_dir
     report_dir = Path(args.to) if args.to else Path(out_dir) / "audit"
     try:
