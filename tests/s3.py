@@ -81,3 +81,24 @@ def s3_bucket(s3_endpoint: str) -> Bucket:
     name = f"test-{uuid.uuid4().hex[:12]}"
     fsspec.filesystem("s3").mkdir(name)
     return Bucket(name, s3_endpoint)
+
+
+def kill_after_first_task(victim, completions: str) -> None:
+    """SIGKILL `victim` (a `monsoon run` writing to S3, 2 tasks) once one documents task is complete (`completions`:
+    bucket/key of that stage's completion markers) and the other not: a kill mid-stage."""
+    import signal
+    import time
+
+    import fsspec
+
+    fs = fsspec.filesystem("s3", skip_instance_cache=True)
+    deadline = time.monotonic() + 120
+    while victim.poll() is None and time.monotonic() < deadline:
+        fs.invalidate_cache()
+        if fs.exists(completions) and fs.ls(completions):
+            break
+        time.sleep(0.1)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    fs.invalidate_cache()
+    assert len(fs.ls(completions)) == 1

@@ -6,17 +6,15 @@ support and from the S3 server: the same documents as a full scan of the same fi
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import REPO
+from s3 import kill_after_first_task
 
 from monsoon import storage
 from monsoon.cli import main
@@ -167,19 +165,8 @@ def test_an_index_first_run_on_s3_sigkilled_midway_resumes_to_the_full_scans_doc
     output = f"{s3_bucket.url}/corpus"
     config = _config(crawl["root"], input=f"{s3_bucket.url}/{INDEX}")  # the WARCs beside it: s3://bucket/crawl-data/
     run = [sys.executable, "-m", "monsoon.cli", "run", str(config), "--output", output, "--tasks", "2"]
-    fs = fsspec.filesystem("s3", skip_instance_cache=True)
-    completions = f"{s3_bucket.name}/corpus/_work/logs/1_extract/completions"
     victim = subprocess.Popen(run, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=crawl["root"])
-    deadline = time.monotonic() + 120
-    while victim.poll() is None and time.monotonic() < deadline:
-        fs.invalidate_cache()
-        if fs.exists(completions) and fs.ls(completions):
-            break
-        time.sleep(0.1)
-    victim.send_signal(signal.SIGKILL)  # mid-stage: one extract task done, the other not
-    victim.wait()
-    fs.invalidate_cache()
-    assert len(fs.ls(completions)) == 1
+    kill_after_first_task(victim, f"{s3_bucket.name}/corpus/_work/logs/1_extract/completions")
     done = subprocess.run(run, capture_output=True, text=True, timeout=300, cwd=crawl["root"])
     assert done.returncode == 0, done.stderr[-2000:]
     assert "requests after coalescing" in done.stdout  # the plan

@@ -4,15 +4,14 @@ the same corpus and accounting as a local run of the same files, and a run SIGKI
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
-import time
 
 import fsspec
 import pyarrow.parquet as pq
 import pytest
 from conftest import REPO
+from s3 import kill_after_first_task
 from test_storage import CRAWL, SAMPLE_WARCS, _warc_paths
 
 from monsoon import storage
@@ -91,21 +90,10 @@ def test_a_run_from_s3_to_s3_writes_the_local_runs_corpus_and_accounting(crawl):
 
 def test_a_run_with_its_output_on_s3_sigkilled_midway_resumes_to_the_same_output(crawl):
     output = f"s3://{crawl['bucket']}/resumed"
-    fs = fsspec.filesystem("s3", skip_instance_cache=True)
-    completions = f"{crawl['bucket']}/resumed/_work/logs/1_extract/completions"
     victim = subprocess.Popen(
         _readme_command(crawl, output), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=crawl["root"]
     )
-    deadline = time.monotonic() + 120
-    while victim.poll() is None and time.monotonic() < deadline:
-        fs.invalidate_cache()
-        if fs.exists(completions) and fs.ls(completions):
-            break
-        time.sleep(0.1)
-    victim.send_signal(signal.SIGKILL)  # mid-stage: one extract task done, the other not
-    victim.wait()
-    fs.invalidate_cache()
-    assert len(fs.ls(completions)) == 1
+    kill_after_first_task(victim, f"{crawl['bucket']}/resumed/_work/logs/1_extract/completions")
     done = _finish(crawl, output)
     assert done.returncode == 0, done.stderr[-2000:]
     assert _rows(output) == _rows(str(crawl["reference"]))
