@@ -216,6 +216,7 @@ class WarcDocumentReader(BaseDiskReader):
         self.dump = dump
         self.max_html_bytes = max_html_bytes
         self.fetch_settings = fetch_settings or FetchConfig()
+        self._ids_of, self._ids_in_file = None, set()  # the file whose record ids _unique_in_file holds, and those
 
     def dump_of(self, filepath: str) -> str:
         return self.dump or (m.group(0) if (m := _DUMP.search(filepath)) else "unknown")
@@ -321,7 +322,7 @@ class WarcDocumentReader(BaseDiskReader):
 
     def _unique_in_file(self, filepath: str, doc_id: str, offset: int) -> str:
         """`doc_id`, or `<doc_id>@<offset>` for a WARC-Record-ID an earlier record of the same file had."""
-        if getattr(self, "_ids_of", None) != filepath:
+        if self._ids_of != filepath:
             self._ids_of, self._ids_in_file = filepath, set()
         if doc_id in self._ids_in_file:
             doc_id = f"{doc_id}@{offset}"
