@@ -13,11 +13,12 @@ Each run is its own `monsoon run` process (2 workers); throughput is documents r
 process. The settings run in rounds (one run of each per round, each round its own seed), so a change in the
 machine's load falls on all of them; a setting's ratio is the median over the rounds of the fault-free run's
 seconds over its own. Printed per setting: seconds, docs/s, requests, retries by cause, seconds spent waiting
-(backoff and budget, summed over the worker processes), failed inputs, the ratio, the ratio the extra waiting alone
-implies (fault-free seconds over fault-free seconds + extra wait / 2 workers: what the faults cost on an idle
+(backoff and budget, summed over the worker processes, most of it in the read-ahead's thread while the reader
+parses), seconds the readers were held up for bytes, failed inputs, the ratio, the ratio the extra hold-ups alone
+imply (fault-free seconds over fault-free seconds + extra hold-up / 2 workers: what the faults cost on an idle
 machine, as the measured ratio moves with the machine's load) and whether the kept documents (language, id, text)
-are identical to the fault-free run's; last `faulty_over_clean=<ratio at 5% + 1%>` (goal:
->= 0.8).
+are identical to the fault-free run's; last `faulty_over_clean=<ratio at 5% + 1%>` (goal: >= 0.8).
+`--read-ahead-kib 0` measures reads in turn (no read-ahead).
 """
 
 from __future__ import annotations
@@ -86,6 +87,9 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=0, help="bench/spark_vs_local.py's input of N files (0: sample)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per setting, each its own seed (3)")
     parser.add_argument("--block-kib", type=int, default=16, help="fetch.block_size in KiB (16)")
+    parser.add_argument(
+        "--read-ahead-kib", type=int, default=32 << 10, help="fetch.read_ahead in KiB (32768, the default; 0: none)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="monsoon-network-") as temporary:
@@ -93,7 +97,8 @@ def main() -> None:
         keys = _serve_input(work / "served", args.files)
         (work / "warc.paths").write_text("".join(f"{key}\n" for key in keys))
         config = (REPO / "configs" / "sample.yaml").read_text()
-        (work / "run.yaml").write_text(config + f"\nfetch:\n  block_size: {args.block_kib << 10}\n")
+        fetch = f"\nfetch:\n  block_size: {args.block_kib << 10}\n  read_ahead: {args.read_ahead_kib << 10}\n"
+        (work / "run.yaml").write_text(config + fetch)
         tasks = min(len(keys), 4)
         size = sum(path.stat().st_size for path in (work / "served").rglob("*.warc*"))
         print(f"input: {len(keys)} WARC files, {size} bytes")
@@ -119,18 +124,19 @@ def main() -> None:
                 for cause, n in run["fetch"]["retries"].items():
                     retries[cause] = retries.get(cause, 0) + n
             seconds = statistics.median(run["seconds"] for run in done)
-            # what the waits alone cost: a worker waits while its task's file is retried (2 workers share the wait);
-            # free of the machine's load, which moves the measured ratio by more than the faults do on a busy host
-            waited = statistics.median(
-                c["seconds"] / (c["seconds"] + (run["fetch"]["wait_seconds"] - c["fetch"]["wait_seconds"]) / 2)
+            # what the hold-ups alone cost: a worker is idle while its reader waits for bytes (2 workers); free of
+            # the machine's load, which moves the measured ratio by more than the faults do on a busy host
+            held_up = statistics.median(
+                c["seconds"] / (c["seconds"] + (run["fetch"]["stalled_seconds"] - c["fetch"]["stalled_seconds"]) / 2)
                 for c, run in zip(clean, done, strict=True)
             )
             print(
                 f"{setting:>20}: {seconds:6.1f} s median of {len(done)} ({done[0]['read'] / seconds:5.1f} docs/s),"
                 f" requests {sum(run['fetch']['requests'] for run in done)}, retries {retries or 'none'},"
                 f" waiting {sum(run['fetch']['wait_seconds'] for run in done):.1f} s,"
+                f" readers held up {sum(run['fetch']['stalled_seconds'] for run in done):.1f} s,"
                 f" failed inputs {sum(run['fetch']['failed_inputs'] for run in done)};"
-                f" throughput ratio {ratios[setting]:.3f} (from the waits alone {waited:.3f});"
+                f" throughput ratio {ratios[setting]:.3f} (from the hold-ups alone {held_up:.3f});"
                 f" kept documents identical: {identical}"
             )
     print(f"faulty_over_clean={ratios['5% 503 + 1% resets']:.3f}")

@@ -17,8 +17,10 @@ signals). An errored document's traceback is logged (to the task log) the first 
 in a rank.
 
 A run that read remote inputs also has `fetch` (monsoon/fetch.py, booked by the WARC reader through `count_fetch`):
-{"requests", "bytes", "wait_seconds", "retries": {cause: n}, "failed_inputs"}; `failed_inputs` counts the input
-files a read failed on for good (their records read before the failure stay counted).
+{"requests", "bytes", "wait_seconds", "stalled_seconds", "retries": {cause: n}, "failed_inputs"}: `wait_seconds` in
+backoff and the request budget, `stalled_seconds` the readers held up for bytes (less than the waits when a
+read-ahead fetched while they parsed); `failed_inputs` counts the input files a read failed on for good (their
+records read before the failure stay counted).
 """
 
 from __future__ import annotations
@@ -150,7 +152,7 @@ def merge_stats(ranks: Iterable[list[dict]]) -> dict:
 
     total = _empty()
     languages: dict[str, dict] = defaultdict(_empty)
-    fetch = {"requests": 0, "bytes": 0, "wait_seconds": 0.0, "retries": {}, "failed_inputs": 0}
+    fetch = {"requests": 0, "bytes": 0, "wait_seconds": 0.0, "stalled_seconds": 0.0, "retries": {}, "failed_inputs": 0}
     for (outcome, language, reason, step), n in sorted(counters.items()):
         if outcome == "read":
             total["read"] += n
@@ -158,8 +160,8 @@ def merge_stats(ranks: Iterable[list[dict]]) -> dict:
         if outcome == "fetch":
             if reason.startswith("retries."):
                 fetch["retries"][reason.removeprefix("retries.")] = n
-            elif reason == "wait_ms":
-                fetch["wait_seconds"] = n / 1000
+            elif reason in ("wait_ms", "stalled_ms"):
+                fetch[reason.replace("_ms", "_seconds")] = n / 1000
             else:
                 fetch[reason] = n
             continue
@@ -208,7 +210,8 @@ def format_table(accounting: dict) -> str:
         retries = ", ".join(f"{cause} {n}" for cause, n in sorted(fetch["retries"].items()))
         lines.append(
             f"fetch: {fetch['requests']} requests, {fetch['bytes'] / 1e6:.1f} MB, retries: {retries or 'none'},"
-            f" {fetch['wait_seconds']:.1f} s waiting; {fetch['failed_inputs']} input files failed"
+            f" {fetch['wait_seconds']:.1f} s waiting, readers held up {fetch['stalled_seconds']:.1f} s;"
+            f" {fetch['failed_inputs']} input files failed"
         )
     missing = unaccounted(accounting["total"])
     if missing:

@@ -143,6 +143,9 @@ class FetchConfig:
     connect_timeout: float = 10.0  # s
     read_timeout: float = 30.0  # s without a byte on a socket: the request is retried
     block_size: int = 8 << 20  # bytes per range request of a sequential read (a WARC)
+    # bytes a sequential read fetches ahead of its reader, in a thread (0: none): a retry's backoff passes while the
+    # reader parses what it has
+    read_ahead: int = 32 << 20
     requests_per_second: float = 10.0  # per worker process; 0: no limit
     bytes_per_second: float = 0.0  # per worker process; 0: no limit
     # the whole job's budget (0: none), divided by the engine among its worker processes (local: `workers`; Spark:
@@ -157,6 +160,8 @@ class FetchConfig:
             raise ValueError("fetch: 0 <= backoff_base <= backoff_cap must hold")
         if self.connect_timeout <= 0 or self.read_timeout <= 0 or self.block_size < 1:
             raise ValueError("fetch: timeouts and block_size must be > 0")
+        if self.read_ahead < 0:
+            raise ValueError("fetch.read_ahead must be >= 0 (0: none)")
         if (
             min(
                 self.requests_per_second, self.bytes_per_second, self.job_requests_per_second, self.job_bytes_per_second

@@ -26,6 +26,7 @@ import contextlib
 import dataclasses
 import email.utils
 import io
+import queue
 import random
 import re
 import threading
@@ -108,6 +109,9 @@ class FetchStats:
     requests: int = 0
     bytes: int = 0
     wait_seconds: float = 0.0  # in backoff and in the budget
+    # the reader held up for bytes: requests, backoff and budget it waited for (not what a read-ahead fetched
+    # while the reader parsed)
+    stalled_seconds: float = 0.0
     retries: Counter = field(default_factory=Counter)  # cause -> retries
 
     def counters(self) -> dict[str, int]:
@@ -116,6 +120,7 @@ class FetchStats:
             "requests": self.requests,
             "bytes": self.bytes,
             "wait_ms": round(self.wait_seconds * 1000),
+            "stalled_ms": round(self.stalled_seconds * 1000),
             **{f"retries.{cause}": n for cause, n in self.retries.items()},
         }
 
@@ -286,9 +291,17 @@ def _backoff(settings: FetchConfig, attempt: int, retry_after: float | None) -> 
     return max(delay, retry_after or 0.0)
 
 
-def retrying(call: Callable[[], T], url: str, settings: FetchConfig, stats: FetchStats, start=None, end=None) -> T:
+def retrying(
+    call: Callable[[], T],
+    url: str,
+    settings: FetchConfig,
+    stats: FetchStats,
+    start=None,
+    end=None,
+    pause: Callable[[float], None] = time.sleep,
+) -> T:
     """`call()` (one request) under the budget, tried again after each transient failure; FetchFailed when a
-    failure is permanent or the attempts are spent."""
+    failure is permanent or the attempts are spent. `pause` waits between tries (a read-ahead's can be cut short)."""
     attempt = 0
     while True:
         attempt += 1
@@ -304,7 +317,7 @@ def retrying(call: Callable[[], T], url: str, settings: FetchConfig, stats: Fetc
             stats.retries[cause] += 1
             delay = _backoff(settings, attempt, retry_after)
             stats.wait_seconds += delay
-            time.sleep(delay)
+            pause(delay)
 
 
 def _magic(path: str) -> bytes | None:
@@ -324,10 +337,63 @@ def _check(body: bytes, start: int, expected: int, magic: bytes | None) -> bytes
     return body
 
 
+class _Stopped(Exception):
+    """A read-ahead told to stop while it waited to retry."""
+
+
+class _ReadAhead:
+    """A thread fetching a remote file's blocks in order from `start`, up to `depth` blocks ahead of the reader, so
+    that a retry's backoff (1 s and more) passes while the reader parses the blocks before it instead of with it
+    idle. Each item is (block start, bytes) or (block start, FetchFailed); the thread stops after a failure."""
+
+    def __init__(self, remote: RemoteFile, start: int, depth: int):
+        self.next_start = start  # the start of the next block `take` returns
+        self._blocks: queue.Queue = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(remote, start), daemon=True, name="monsoon-fetch")
+        self._thread.start()
+
+    def _pause(self, seconds: float) -> None:
+        if self._stop.wait(seconds):
+            raise _Stopped
+
+    def _run(self, remote: RemoteFile, start: int) -> None:
+        while start < remote.size and not self._stop.is_set():
+            end = min(remote.size, start + remote.block_size)
+            try:
+                item: bytes | FetchFailed = remote._fetch(start, end, self._pause)
+            except FetchFailed as failed:
+                item = failed
+            except _Stopped:
+                return
+            while not self._stop.is_set():  # a full queue: wait for the reader, or for `stop`
+                try:
+                    self._blocks.put((start, item), timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if isinstance(item, FetchFailed):
+                return
+            start = end
+
+    def take(self) -> tuple[int, bytes | FetchFailed]:
+        start, item = self._blocks.get()
+        self.next_start = start + len(item) if isinstance(item, bytes) else -1
+        return start, item
+
+    def stop(self) -> None:
+        """Stop fetching and wait for the thread (its counters are then final)."""
+        self._stop.set()
+        self._thread.join()
+
+
 class RemoteFile(io.RawIOBase):
     """A remote file as a seekable binary file object, read in blocks of at least `block_size` bytes, each block one
     range request under `retrying`. The size comes first (one request). After a failed request the next one asks
     for the first byte not yet returned, so a sequential reader resumes where it was.
+
+    `read_ahead` (bytes, 0: none): a sequential reader's next blocks are fetched by a thread (`_ReadAhead`) while it
+    parses the ones it has; a read elsewhere starts the read-ahead again there.
 
     `truncate_on_failure`: once a request fails for good, the file ends there (reads return b"") and `failure` holds
     the FetchFailed, as for a truncated file, so a reader books the record in flight its usual way and its caller
@@ -340,6 +406,7 @@ class RemoteFile(io.RawIOBase):
         block_size: int | None = None,
         magic: bytes | None = None,
         truncate_on_failure: bool = False,
+        read_ahead: int = 0,
     ):
         super().__init__()
         self.url, self.settings = url, settings
@@ -349,12 +416,18 @@ class RemoteFile(io.RawIOBase):
         self.stats = FetchStats()
         self.failure: FetchFailed | None = None
         self._block, self._block_start, self._position = b"", 0, 0
+        self._depth = max(1, read_ahead // self.block_size) if read_ahead else 0
+        self._ahead: _ReadAhead | None = None
+        self._recent: dict[int, bytes] = {}  # the last blocks the read-ahead gave: a short seek back finds them
         self.fs, self._path = _filesystem(url, settings)
+        started = time.monotonic()
         try:
             self.size = retrying(lambda: self.fs.size(self._path), url, settings, self.stats)
         except FetchFailed as failed:
             self.size = 0
             self._fail(failed)
+        finally:
+            self.stats.stalled_seconds += time.monotonic() - started
 
     def _fail(self, failed: FetchFailed) -> None:
         if not self.truncate_on_failure:
@@ -375,28 +448,73 @@ class RemoteFile(io.RawIOBase):
         self._position = max(0, base + offset)
         return self._position
 
+    def _fetch(self, start: int, end: int, pause: Callable[[float], None] = time.sleep) -> bytes:
+        """Bytes [start, end): one range request under `retrying`, checked, counted and paced."""
+        body = retrying(
+            lambda: _check(self.fs.cat_file(self._path, start=start, end=end), start, end - start, self.magic),
+            self.url,
+            self.settings,
+            self.stats,
+            start,
+            end,
+            pause,
+        )
+        self.stats.bytes += len(body)
+        self.stats.wait_seconds += _pace("bytes", self.settings.bytes_per_second, len(body))
+        return body
+
     def _fill(self, wanted: int) -> bool:
         """Fetch the block at the position; False when there is nothing (more) to read."""
         start = self._position
         end = min(self.size, start + min(max(wanted, self.block_size), _MAX_REQUEST))
         if self.failure is not None or start >= end:
             return False
+        if self._depth:
+            return self._fill_ahead(start)
+        started = time.monotonic()
         try:
-            body = retrying(
-                lambda: _check(self.fs.cat_file(self._path, start=start, end=end), start, end - start, self.magic),
-                self.url,
-                self.settings,
-                self.stats,
-                start,
-                end,
-            )
+            self._block, self._block_start = self._fetch(start, end), start
         except FetchFailed as failed:
             self._fail(failed)
             return False
-        self.stats.bytes += len(body)
-        self.stats.wait_seconds += _pace("bytes", self.settings.bytes_per_second, len(body))
-        self._block, self._block_start = body, start
+        finally:
+            self.stats.stalled_seconds += time.monotonic() - started
         return True
+
+    def _fill_ahead(self, start: int) -> bool:
+        """The block holding `start`, from the read-ahead (started, or started again, at `start` as needed)."""
+        for block_start, block in self._recent.items():
+            if block_start <= start < block_start + len(block):
+                self._block, self._block_start = block, block_start
+                return True
+        if self._ahead is not None and not self._ahead.next_start <= start:
+            self._stop_ahead()  # behind the read-ahead: it starts again at `start`
+        while True:
+            if self._ahead is None:
+                self._ahead = _ReadAhead(self, start, self._depth)
+            started = time.monotonic()
+            block_start, item = self._ahead.take()
+            self.stats.stalled_seconds += time.monotonic() - started
+            if isinstance(item, FetchFailed):
+                self._stop_ahead()
+                self._fail(item)
+                return False
+            self._recent[block_start] = item
+            if len(self._recent) > 2:
+                del self._recent[next(iter(self._recent))]
+            if block_start <= start < block_start + len(item):
+                self._block, self._block_start = item, block_start
+                return True
+            # a block before `start` (the reader skipped forward): the next one follows it
+
+    def _stop_ahead(self) -> None:
+        if self._ahead is not None:
+            self._ahead.stop()
+            self._ahead = None
+
+    def close(self) -> None:
+        self._stop_ahead()
+        super().close()
 
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
@@ -407,7 +525,7 @@ class RemoteFile(io.RawIOBase):
             if not 0 <= offset < len(self._block):
                 if not self._fill(size):
                     break
-                offset = 0
+                offset = self._position - self._block_start
             part = self._block[offset : offset + size]
             parts.append(part)
             self._position += len(part)
@@ -428,7 +546,7 @@ def open_input(path: str, settings: FetchConfig) -> io.RawIOBase | io.BufferedRe
     a request failed for good, with `failure` set (see `failure_of`)."""
     if not is_remote(path):
         return open(path.removeprefix("file://"), "rb")
-    return RemoteFile(path, settings, truncate_on_failure=True)
+    return RemoteFile(path, settings, truncate_on_failure=True, read_ahead=settings.read_ahead)
 
 
 def failure_of(stream) -> FetchFailed | None:

@@ -134,13 +134,69 @@ def test_a_broken_block_is_asked_for_again_from_the_first_byte_not_returned(serv
     assert remote.stats.retries == {"reset": 1}
 
 
-def test_a_stream_that_fails_for_good_ends_there_and_says_why(server):
+@pytest.mark.parametrize("read_ahead", [0, QUICK.read_ahead], ids=["in-turn", "read-ahead"])
+def test_a_stream_that_fails_for_good_ends_there_and_says_why(server, read_ahead):
     data = SAMPLE_WARCS[0].read_bytes()
-    stream = fetch.open_input(f"{server.url}/{_key()}", QUICK)
-    assert stream.read(10_000) == data[:10_000]
+    server.inject(_key(), Fault("none"))  # the first block comes, the second is gone for good
     server.inject(_key(), Fault("not_found"), times=None)
+    stream = fetch.open_input(f"{server.url}/{_key()}", dataclasses.replace(QUICK, read_ahead=read_ahead))
+    assert stream.read(10_000) == data[:10_000]
     assert stream.read(10_000) == data[10_000:16_384]  # the rest of the block it had
     assert stream.read(1) == b"" and fetch.failure_of(stream).record()["range"] == [16_384, 32_768]
+    stream.close()
+
+
+def test_a_read_ahead_gives_the_files_bytes_through_faults_and_seeks(server):
+    """Blocks fetched ahead by a thread, two of them retried: small sequential reads, a skip forward past blocks, a
+    step back into a block just read and a seek far back all give the file's bytes; the retries are counted."""
+    data = SAMPLE_WARCS[0].read_bytes()
+    for fault in (Fault("none"), Fault("reset", after=3000), Fault("none"), Fault("slowdown")):
+        server.inject(_key(), fault)
+    with fetch.open_input(f"{server.url}/{_key()}", QUICK) as stream:
+        assert b"".join(iter(lambda: stream.read(1000), b"")) == data
+        stream.seek(5_000)  # far back: the read-ahead starts again there
+        assert stream.read(100) == data[5_000:5_100]
+        stream.seek(70_000)  # four blocks ahead of a read-ahead started again at 5,000
+        assert stream.read(20_000) == data[70_000:90_000]
+        stream.seek(75_000)  # back into the block before the one it is in
+        assert stream.read(500) == data[75_000:75_500]
+        stream.seek(0, 2)
+        assert stream.read(1) == b""
+    assert stream.stats.retries == {"reset": 1, "slowdown": 1}
+    assert stream.stats.bytes >= len(data)
+
+
+@pytest.mark.parametrize("read_ahead", [0, QUICK.read_ahead], ids=["in-turn", "read-ahead"])
+def test_a_read_ahead_retries_while_the_reader_parses(server, read_ahead):
+    """The second block answers 503 once (a 0.5-1 s backoff); the reader spends 2 s on the first block. Read in
+    turn, the backoff holds the reader up; read ahead, it passed while the reader parsed."""
+    server.inject(_key(), Fault("none"))
+    server.inject(_key(), Fault("slowdown"))
+    settings = dataclasses.replace(QUICK, backoff_base=0.5, backoff_cap=1.0, read_ahead=read_ahead)
+    with fetch.open_input(f"{server.url}/{_key()}", settings) as stream:
+        first = stream.read(16_384)
+        time.sleep(2)  # parsing the first block
+        assert first + stream.read() == SAMPLE_WARCS[0].read_bytes()
+    assert stream.stats.retries == {"slowdown": 1} and stream.stats.wait_seconds >= 0.5
+    if read_ahead:
+        assert stream.stats.stalled_seconds < 0.5
+    else:
+        assert stream.stats.stalled_seconds >= stream.stats.wait_seconds
+
+
+def test_closing_a_stream_stops_its_read_ahead_in_a_backoff(server):
+    """A reader that stops early does not wait for the read-ahead's retries (here 20 s apart)."""
+    server.inject(_key(), Fault("none"))
+    server.inject(_key(), Fault("slowdown"), times=None)
+    patient = dataclasses.replace(QUICK, backoff_base=20, backoff_cap=20)
+    stream = fetch.open_input(f"{server.url}/{_key()}", patient)
+    assert stream.read(100) == SAMPLE_WARCS[0].read_bytes()[:100]
+    while not stream.stats.retries:  # the read-ahead's first try of the second block answered 503: it waits
+        time.sleep(0.01)
+    started = time.monotonic()
+    stream.close()
+    assert time.monotonic() - started < 5
+    assert stream.stats.retries == {"slowdown": 1}
 
 
 def test_the_request_budget_paces_requests(server):

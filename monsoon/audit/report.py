@@ -207,8 +207,16 @@ def _fetch_blocks(accounting: dict) -> list:
     if not fetch:
         return []
     retries = ", ".join(f"{cause} {n}" for cause, n in sorted(fetch["retries"].items())) or "none"
-    row = [fetch["requests"], round(fetch["bytes"] / 1e6, 1), retries, fetch["wait_seconds"], fetch["failed_inputs"]]
-    table = Table(["requests", "MB", "retries by cause", "seconds waiting", "failed inputs"], [row])
+    row = [
+        fetch["requests"],
+        round(fetch["bytes"] / 1e6, 1),
+        retries,
+        fetch["wait_seconds"],
+        fetch.get("stalled_seconds", 0.0),  # not in the accounting of a run before it was counted
+        fetch["failed_inputs"],
+    ]
+    headers = ["requests", "MB", "retries by cause", "seconds waiting", "seconds readers held up", "failed inputs"]
+    table = Table(headers, [row])
     blocks = [Heading("Remote reads"), table]
     if fetch["failed_inputs"]:
         blocks.append(Paragraph("Inputs failed for good are listed in _work/failed_inputs.jsonl: rerun the run."))

@@ -10,8 +10,9 @@ from monsoon.fetch import open_input
 
 
 def range_settings(settings: FetchConfig) -> FetchConfig:
-    """The fetch settings of a range reader: a read asks for its own bytes, not a block of `block_size`."""
-    return dataclasses.replace(settings, block_size=1)
+    """The fetch settings of a range reader: a read asks for its own bytes, not a block of `block_size`, and nothing
+    ahead of them."""
+    return dataclasses.replace(settings, block_size=1, read_ahead=0)
 
 
 def coalesce(records: list[tuple[int, int]], gap: int, max_request: int) -> list[tuple[int, int]]:
