@@ -29,8 +29,16 @@ TOKENS = re.compile(r"(\s+)")
 WORD_EDGE = re.compile(r"[a-z0-9]")
 
 
-def _letters(token: str) -> int:
-    return sum(1 for char in token if not unicodedata.category(char).startswith("M"))
+def _short(token: str, max_chars: int) -> bool:
+    """0 < the token's letters (combining marks not counted) <= max_chars; stops counting past max_chars, so a long
+    token (most of an unspaced script's text) costs a few characters, not all of them."""
+    letters = 0
+    for char in token:
+        if not unicodedata.category(char).startswith("M"):
+            letters += 1
+            if letters > max_chars:
+                return False
+    return letters > 0
 
 
 def _join_spaced(text: str, max_chars: int) -> str:
@@ -40,8 +48,8 @@ def _join_spaced(text: str, max_chars: int) -> str:
     i = 0
     while i < len(parts):
         j = i
-        while i % 2 == 0 and j + 2 < len(parts) and "\n" not in parts[j + 1] and 0 < _letters(parts[j]) <= max_chars:
-            if not 0 < _letters(parts[j + 2]) <= max_chars:
+        while i % 2 == 0 and j + 2 < len(parts) and "\n" not in parts[j + 1] and _short(parts[j], max_chars):
+            if not _short(parts[j + 2], max_chars):
                 break
             j += 2
         if (j - i) // 2 + 1 >= 3:
