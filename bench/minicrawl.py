@@ -245,23 +245,25 @@ def _handler(root: Path, server: RangeServer) -> type[BaseHTTPRequestHandler]:
             if path is None:
                 self.send_error(404)
                 return
-            data = path.read_bytes()
-            start, end, status = 0, len(data), 200
+            size = path.stat().st_size
+            start, end, status = 0, size, 200
             if body and (found := _RANGE.match(self.headers.get("Range", ""))):
                 start = int(found.group(1))
-                end = min(len(data), int(found.group(2)) + 1 if found.group(2) else len(data))
+                end = min(size, int(found.group(2)) + 1 if found.group(2) else size)
                 status = 206
             self.send_response(status)
             self.send_header("Accept-Ranges", "bytes")
             self.send_header("Content-Length", str(end - start))
             if status == 206:
-                self.send_header("Content-Range", f"bytes {start}-{end - 1}/{len(data)}")
+                self.send_header("Content-Range", f"bytes {start}-{end - 1}/{size}")
             self.end_headers()
             if body:
                 server.served += end - start
                 if server.bandwidth:
                     time.sleep((end - start) / server.bandwidth)
-                self.wfile.write(data[start:end])
+                with open(path, "rb") as file:  # the range only: the server shares the measured process
+                    file.seek(start)
+                    self.wfile.write(file.read(end - start))
 
     return Handler
 
