@@ -26,7 +26,7 @@ import json
 import math
 from pathlib import Path
 
-from monsoon.config import IndexConfig
+from monsoon.config import FetchConfig, IndexConfig
 
 PUBLISHED = [
     (
@@ -176,6 +176,15 @@ def index_first_bill(args: argparse.Namespace) -> None:
     print(
         f"(wall: core-hours over 100 executors x {args.cores_per_executor} cores, the network's time not in it; "
         "index-first reads ranges below the reader's whole_file_share of the pages, whole files above it)"
+    )
+    budget = FetchConfig().requests_per_second  # per worker process, fetch.requests_per_second
+    thai_requests = PAGE_SHARES["tha_Thai"] * args.pages
+    print(
+        f"the request budget: at fetch.requests_per_second {budget:g} a worker sends at most {budget:g} range requests "
+        f"a second, so Thai's {thai_requests:,.0f} take {thai_requests / (cores * budget) / 3600:.1f} h on {cores} "
+        f"workers against {thai_requests * selected_s / 3600 / cores:.1f} h of work: a worker is paced, not busy, "
+        "unless a run has more workers than cores (`workers`, Spark's executor cores) or a larger budget where the "
+        "store allows it"
     )
     print(f"thai_core_hours_share={shares['Thai'][0]:.4f}")
     print(f"thai_bytes_share={shares['Thai'][1]:.4f}")

@@ -160,6 +160,36 @@ def test_an_index_first_run_over_http_ranges_keeps_the_full_scans_documents_amon
     assert _kept(config.output) == full and len(full) > 20  # same ids, same text
 
 
+def test_an_index_first_run_through_faults_keeps_the_full_scans_documents_among_the_selected(crawl):
+    """The byte ranges through tests/fault_server.py drawing a fault for each request (seeded): 503s, resets and
+    short bodies are retried and counted, and the corpus is the full scan's among the selected records."""
+    from fault_server import FaultServer
+
+    with FaultServer(crawl["bucket"]) as server:
+        server.set_rates(seed=3, slowdown=0.15, reset=0.05, short=0.05)
+        fetch = {"backoff_base": 0.001, "backoff_cap": 0.01, "requests_per_second": 0, "attempts": 10}
+        config = load_run_config(
+            _config(
+                crawl["root"],
+                input=str(crawl["bucket"] / INDEX),
+                input_prefix=f"{server.url}/",
+                index={"gap": 0, "whole_file_share": 1.0},  # a request per record: the most requests to fault
+                fetch=fetch,
+            ),
+            output=str(crawl["root"] / "faulty"),
+        )
+        from monsoon.pipelines.local import run_local
+
+        accounting = run_local(config)
+    retries = accounting["fetch"]["retries"]
+    assert {"slowdown", "short_body"} <= set(retries) and sum(retries.values()) >= 5, retries
+    assert accounting["fetch"]["failed_inputs"] == 0
+    assert accounting["index"]["fetched"] == accounting["total"]["read"] == len(_selection(config.output))
+    selected_urls = _selected_urls(crawl, config.output)
+    full = {id_: value for id_, value in _kept(crawl["full"]).items() if value[0] in selected_urls}
+    assert _kept(config.output) == full and len(full) > 20
+
+
 def test_an_index_first_run_on_s3_sigkilled_midway_resumes_to_the_full_scans_documents(crawl, s3_bucket):
     s3_bucket.upload(crawl["bucket"], "")
     output = f"{s3_bucket.url}/corpus"
