@@ -11,8 +11,7 @@ Faults: `slowdown` (503 with Amazon's <Error><Code>SlowDown</Code> body), `rate_
 `forbidden` (a CDN's rate-limit 403, an HTML page), `denied` (S3's AccessDenied 403 XML), `not_found` (404),
 `server_error` (500), `reset` (the right headers, `after` bytes of the body, then a TCP reset), `stall` (headers and
 `after` bytes, then silence for `seconds`), `short` (a well-formed response with only `after` bytes of the range),
-`error_page` (200 with an XML error document for a body), `none` (the file's own answer: queued before a fault, it
-lets GETs through first).
+`error_page` (200 with an XML error document for a body); a fault of None lets a GET through (queued before a fault).
 """
 
 from __future__ import annotations
@@ -197,7 +196,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             server.log(
                 self.command, path, self.headers.get("Range"), _STATUS.get(fault.kind, status) if fault else status
             )
-            if fault is None or fault.kind == "none":
+            if fault is None:
                 return self._answer(status, body, headers)
             kind = fault.kind
             if kind == "slowdown":

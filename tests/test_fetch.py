@@ -137,7 +137,7 @@ def test_a_broken_block_is_asked_for_again_from_the_first_byte_not_returned(serv
 @pytest.mark.parametrize("read_ahead", [0, QUICK.read_ahead], ids=["in-turn", "read-ahead"])
 def test_a_stream_that_fails_for_good_ends_there_and_says_why(server, read_ahead):
     data = SAMPLE_WARCS[0].read_bytes()
-    server.inject(_key(), Fault("none"))  # the first block comes, the second is gone for good
+    server.inject(_key(), None)  # the first block comes, the second is gone for good
     server.inject(_key(), Fault("not_found"), times=None)
     stream = fetch.open_input(f"{server.url}/{_key()}", dataclasses.replace(QUICK, read_ahead=read_ahead))
     assert stream.read(10_000) == data[:10_000]
@@ -150,7 +150,7 @@ def test_a_read_ahead_gives_the_files_bytes_through_faults_and_seeks(server):
     """Blocks fetched ahead by a thread, two of them retried: small sequential reads, a skip forward past blocks, a
     step back into a block just read and a seek far back all give the file's bytes; the retries are counted."""
     data = SAMPLE_WARCS[0].read_bytes()
-    for fault in (Fault("none"), Fault("reset", after=3000), Fault("none"), Fault("slowdown")):
+    for fault in (None, Fault("reset", after=3000), None, Fault("slowdown")):
         server.inject(_key(), fault)
     with fetch.open_input(f"{server.url}/{_key()}", QUICK) as stream:
         assert b"".join(iter(lambda: stream.read(1000), b"")) == data
@@ -170,7 +170,7 @@ def test_a_read_ahead_gives_the_files_bytes_through_faults_and_seeks(server):
 def test_a_read_ahead_retries_while_the_reader_parses(server, read_ahead):
     """The second block answers 503 once (a 0.5-1 s backoff); the reader spends 2 s on the first block. Read in
     turn, the backoff holds the reader up; read ahead, it passed while the reader parsed."""
-    server.inject(_key(), Fault("none"))
+    server.inject(_key(), None)
     server.inject(_key(), Fault("slowdown"))
     settings = dataclasses.replace(QUICK, backoff_base=0.5, backoff_cap=1.0, read_ahead=read_ahead)
     with fetch.open_input(f"{server.url}/{_key()}", settings) as stream:
@@ -186,7 +186,7 @@ def test_a_read_ahead_retries_while_the_reader_parses(server, read_ahead):
 
 def test_closing_a_stream_stops_its_read_ahead_in_a_backoff(server):
     """A reader that stops early does not wait for the read-ahead's retries (here 20 s apart)."""
-    server.inject(_key(), Fault("none"))
+    server.inject(_key(), None)
     server.inject(_key(), Fault("slowdown"), times=None)
     patient = dataclasses.replace(QUICK, backoff_base=20, backoff_cap=20)
     stream = fetch.open_input(f"{server.url}/{_key()}", patient)
@@ -223,20 +223,20 @@ def test_local_paths_are_opened_as_they_are():
 
 
 def test_the_reader_resumes_the_same_record_after_resets_mid_file(server, served):
-    """Every fourth block request of the file is cut after 3000 bytes: the reader yields the local file's documents,
-    none lost, repeated or errored."""
+    """The first and the fifth block requests of the file are cut after 3000 bytes: the reader yields the local
+    file's documents, none lost, repeated or errored."""
 
     def documents(folder: str) -> list[tuple[str, int]]:
         reader = WarcDocumentReader(ListedFolder(folder, [SAMPLE_WARCS[0].name]), fetch_settings=QUICK)
         return [(doc.id, len(doc.text)) for doc in pipe([reader])]
 
     local = documents(str(served["root"] / CRAWL))
-    for _ in range(3):
+    for _ in range(2):
         server.inject(_key(), Fault("reset", after=3000))
         server.inject(_key(), None, times=3)
     remote = documents(f"{server.url}/{CRAWL}")
     assert remote == local and len(local) > 20
-    assert [status for _, status in server.gets(_key())].count(206) >= 7
+    assert len(server.gets(_key())) == 6 + 2  # read ahead: each 16 KiB block once, the two cut ones again
 
 
 # --- s3:// through the fault server in front of the moto S3 server ---

@@ -136,13 +136,23 @@ def _ends_cleanly(stream: IO[bytes], start: int, record) -> bool:
         stream.seek(position)
 
 
+def _opens_a_record(chunk: bytes) -> bool:
+    """A gzip member at the start of `chunk` that inflates to "WARC/"."""
+    try:
+        return zlib.decompressobj(31).decompress(chunk, 16).startswith(b"WARC/")
+    except zlib.error:
+        return False
+
+
 def _next_record_start(stream: IO[bytes], after: int, gzipped: bool, at_start: bool = False) -> int | None:
     """Offset of the next plausible record start after `after`: a gzip member that inflates to "WARC/",
-    or a "WARC/" version line in an uncompressed file (`at_start`: also one at `after` itself)."""
-    if at_start and not gzipped:
+    or a "WARC/" version line in an uncompressed file (`at_start`: also one at `after` itself, found from its
+    first bytes, so a file that starts with a record is not read a scan chunk ahead)."""
+    if at_start:
         stream.seek(after)
-        head = stream.read(64)
-        if head.lstrip(b"\r\n").startswith(b"WARC/"):
+        head = stream.read(4096)
+        starts = _opens_a_record(head) if gzipped else head.lstrip(b"\r\n").startswith(b"WARC/")
+        if starts:
             return after
     position = after
     while True:
@@ -156,11 +166,7 @@ def _next_record_start(stream: IO[bytes], after: int, gzipped: bool, at_start: b
             candidate = position + index + (0 if gzipped else 1)
             if not gzipped:
                 return candidate
-            try:
-                head = zlib.decompressobj(31).decompress(chunk[index : index + 4096], 16)
-            except zlib.error:
-                head = b""
-            if head.startswith(b"WARC/"):
+            if _opens_a_record(chunk[index : index + 4096]):
                 return candidate
             index = chunk.find(needle, index + 1)
         if len(chunk) <= _SCAN_CHUNK:
