@@ -97,6 +97,17 @@ def aozora(name: str = "1108_ruby_4611.txt", chars: int = 3000) -> str:
     return "\n".join(out)
 
 
+@pytest.fixture(scope="session")
+def spark():
+    """One local[2] SparkSession for every Spark test of the run: a JVM's start and its first jobs (Python workers
+    importing monsoon, JIT) cost ~20 s, paid once; monsoon's own Spark code takes the running session."""
+    from monsoon.spark_session import spark_session
+
+    session = spark_session("monsoon tests", "local[2]", progress=False)
+    yield session
+    session.stop()
+
+
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
     """`monsoon ARGV...` in-process: (exit code, stdout, stderr)."""
     from monsoon.cli import main

@@ -14,7 +14,7 @@ from monsoon.crawl.select import select, select_with_spark
 from monsoon.pipelines.local import run_local
 from monsoon.pipelines.spark import run_spark
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.usefixtures("spark")]
 INDEX = "cc-index/table/cc-main/warc/crawl=CC-MAIN-2099-01/subset=warc/"
 
 

@@ -43,15 +43,6 @@ def dropped(output: Path) -> dict[str, list[dict]]:
 
 
 @pytest.fixture(scope="module")
-def spark():
-    from monsoon.spark_session import spark_session
-
-    session = spark_session("monsoon tests", "local[2]", progress=False)
-    yield session
-    session.stop()
-
-
-@pytest.fixture(scope="module")
 def both_engines(spark, tmp_path_factory):
     """The sample through the local engine, and through `monsoon run --engine spark --master local[2]`, both
     keeping the dropped documents."""
