@@ -13,11 +13,12 @@ from s3 import s3_bucket, s3_endpoint  # noqa: F401  (the moto S3 server, tests/
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from monsoon.config import RunConfig
+from monsoon.config import RunConfig, load_run_config
 from monsoon.pipelines.local import run_local
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+SAMPLE_CONFIG = REPO / "configs" / "sample.yaml"
 
 
 def shared(*parts: str) -> Path:
@@ -95,6 +96,14 @@ def aozora(name: str = "1108_ruby_4611.txt", chars: int = 3000) -> str:
         if text >= chars:
             break
     return "\n".join(out)
+
+
+@pytest.fixture(scope="session")
+def sample_reference(tmp_path_factory) -> tuple[dict, Path]:
+    """configs/sample.yaml through the local engine, keeping the dropped documents: (accounting, output folder), the
+    uninterrupted run test_spark and test_faults compare theirs with (one run for both; tests only read it)."""
+    output = tmp_path_factory.mktemp("sample-reference") / "out"
+    return run_local(load_run_config(SAMPLE_CONFIG, output=str(output), keep_dropped=True)), output
 
 
 @pytest.fixture(scope="session")

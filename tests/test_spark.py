@@ -14,14 +14,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import REPO, identity_holds
+from conftest import REPO, SAMPLE_CONFIG, identity_holds
 
 from monsoon.config import load_run_config
 from monsoon.dedup.local import clusters
 from monsoon.pipelines.local import run_local
 
 pytestmark = pytest.mark.spark
-SAMPLE_CONFIG = REPO / "configs" / "sample.yaml"
 
 
 def corpus(output: Path) -> dict[str, dict[str, dict]]:
@@ -43,18 +42,17 @@ def dropped(output: Path) -> dict[str, list[dict]]:
 
 
 @pytest.fixture(scope="module")
-def both_engines(spark, tmp_path_factory):
+def both_engines(spark, sample_reference, tmp_path_factory):
     """The sample through the local engine, and through `monsoon run --engine spark --master local[2]`, both
     keeping the dropped documents."""
     from monsoon.cli import main
 
     root = tmp_path_factory.mktemp("engines")
-    local = load_run_config(SAMPLE_CONFIG, output=str(root / "local"), keep_dropped=True)
     command = ["run", str(SAMPLE_CONFIG), "--engine", "spark", "--master", "local[2]", "--output", str(root / "spark")]
     command.append("--keep-dropped")
     assert main(command) == 0
     return {
-        "local": (run_local(local), root / "local"),
+        "local": sample_reference,
         "spark": (json.loads((root / "spark" / "accounting.json").read_text()), root / "spark"),
     }
 
