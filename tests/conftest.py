@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,18 @@ def sample_reference(tmp_path_factory) -> tuple[dict, Path]:
     uninterrupted run test_spark and test_faults compare theirs with (one run for both; tests only read it)."""
     output = tmp_path_factory.mktemp("sample-reference") / "out"
     return run_local(load_run_config(SAMPLE_CONFIG, output=str(output), keep_dropped=True)), output
+
+
+@pytest.fixture(scope="session")
+def mini_crawl(tmp_path_factory) -> dict:
+    """bench/minicrawl.py's mini Common Crawl bucket of the sample's pages (4 WARC files, their columnar index), built
+    once for test_crawl and test_crawl_spark: {"bucket": its folder, **what build returns}; tests only read it."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import minicrawl
+
+    bucket = tmp_path_factory.mktemp("minicrawl") / "bucket"
+    pages = minicrawl.warc_pages(sorted((REPO / "sample" / "warc").glob("*.warc.gz")))
+    return {"bucket": bucket, **minicrawl.build(bucket, pages, files=4)}
 
 
 @pytest.fixture(scope="session")
