@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import REPO, html_page, identity_holds, run_cli, run_job, thai_news, warc_response
+from conftest import SAMPLE_CONFIG, html_page, identity_holds, run_cli, run_job, thai_news, warc_response
 
 from monsoon.config import DedupConfig
 from monsoon.dedup import index
@@ -23,8 +23,6 @@ from monsoon.dedup.index import (
 )
 from monsoon.dedup.local import decide
 from monsoon.dedup.signatures import normalised, text_hash
-
-SAMPLE_CONFIG = REPO / "configs" / "sample.yaml"
 
 
 def test_exact_key_folds_width_case_and_white_space():
