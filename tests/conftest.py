@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,12 @@ from s3 import s3_bucket, s3_endpoint  # noqa: F401  (the moto S3 server, tests/
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from monsoon.config import RunConfig
+from monsoon.config import RunConfig, load_run_config
 from monsoon.pipelines.local import run_local
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+SAMPLE_CONFIG = REPO / "configs" / "sample.yaml"
 
 
 def shared(*parts: str) -> Path:
@@ -95,6 +97,37 @@ def aozora(name: str = "1108_ruby_4611.txt", chars: int = 3000) -> str:
         if text >= chars:
             break
     return "\n".join(out)
+
+
+@pytest.fixture(scope="session")
+def sample_reference(tmp_path_factory) -> tuple[dict, Path]:
+    """configs/sample.yaml through the local engine, keeping the dropped documents: (accounting, output folder), the
+    uninterrupted run test_spark and test_faults compare theirs with (one run for both; tests only read it)."""
+    output = tmp_path_factory.mktemp("sample-reference") / "out"
+    return run_local(load_run_config(SAMPLE_CONFIG, output=str(output), keep_dropped=True)), output
+
+
+@pytest.fixture(scope="session")
+def mini_crawl(tmp_path_factory) -> dict:
+    """bench/minicrawl.py's mini Common Crawl bucket of the sample's pages (4 WARC files, their columnar index), built
+    once for test_crawl and test_crawl_spark: {"bucket": its folder, **what build returns}; tests only read it."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import minicrawl
+
+    bucket = tmp_path_factory.mktemp("minicrawl") / "bucket"
+    pages = minicrawl.warc_pages(sorted((REPO / "sample" / "warc").glob("*.warc.gz")))
+    return {"bucket": bucket, **minicrawl.build(bucket, pages, files=4)}
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local[2] SparkSession for every Spark test of the run: a JVM's start and its first jobs (Python workers
+    importing monsoon, JIT) cost ~20 s, paid once; monsoon's own Spark code takes the running session."""
+    from monsoon.spark_session import spark_session
+
+    session = spark_session("monsoon tests", "local[2]", progress=False)
+    yield session
+    session.stop()
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:

@@ -23,7 +23,6 @@ from monsoon.crawl.ranges import coalesce
 from monsoon.crawl.select import Criteria, languages_of
 
 sys.path.insert(0, str(REPO / "bench"))
-import minicrawl  # noqa: E402
 from minicrawl import range_server  # noqa: E402
 
 pytest.importorskip("pycld2")
@@ -60,18 +59,17 @@ def _selected_urls(crawl: dict, output: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def crawl(tmp_path_factory) -> dict:
-    """The mini bucket, and a full scan of its WARC files (the reference)."""
+def crawl(mini_crawl, tmp_path_factory) -> dict:
+    """The mini bucket (conftest), and a full scan of its WARC files (the reference)."""
     root = tmp_path_factory.mktemp("crawl")
-    pages = minicrawl.warc_pages(sorted((REPO / "sample" / "warc").glob("*.warc.gz")))
-    built = minicrawl.build(root / "bucket", pages, files=4)
-    config = _config(root, input=str(root / "bucket" / built["listing"]), input_prefix=str(root / "bucket"))
+    bucket = mini_crawl["bucket"]
+    config = _config(root, input=str(bucket / mini_crawl["listing"]), input_prefix=str(bucket))
     done = subprocess.run(
         [sys.executable, "-m", "monsoon.cli", "run", str(config), "--output", str(root / "full")],
         capture_output=True, text=True, timeout=300, cwd=root,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    return {"root": root, "bucket": root / "bucket", "full": str(root / "full"), **built}
+    return {"root": root, "full": str(root / "full"), **mini_crawl}
 
 
 def test_coalescing_joins_neighbours_closer_than_the_gap_up_to_the_maximum():

@@ -1,39 +1,33 @@
 """Index-first on Spark: the selection in Spark SQL is the local one (same rows, same plan), and an index-first run
-on Spark local[2] keeps the local engine's documents, on the mini bucket of tests/test_crawl.py."""
+on Spark local[2] keeps the local engine's documents, on the mini bucket of
+tests/test_crawl.py (conftest mini_crawl)."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from conftest import REPO  # noqa: I001
-from test_crawl import LANGUAGES, _config, _kept, _selection, minicrawl
+from test_crawl import LANGUAGES, _config, _kept, _selection
 
 from monsoon.config import load_run_config
 from monsoon.crawl.select import select, select_with_spark
 from monsoon.pipelines.local import run_local
 from monsoon.pipelines.spark import run_spark
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.usefixtures("spark")]
 INDEX = "cc-index/table/cc-main/warc/crawl=CC-MAIN-2099-01/subset=warc/"
-
-
-@pytest.fixture(scope="module")
-def bucket(tmp_path_factory):
-    root = tmp_path_factory.mktemp("crawl")
-    pages = minicrawl.warc_pages(sorted((REPO / "sample" / "warc").glob("*.warc.gz")))
-    minicrawl.build(root / "bucket", pages, files=4)
-    return root
 
 
 def _plan(plan: dict) -> dict:
     return {key: value for key, value in plan.items() if key not in ("seconds", "wall_hours", "core_hours")}
 
 
-def test_spark_sql_selects_the_local_selections_rows_and_the_spark_run_keeps_the_local_runs_documents(bucket):
-    path = _config(bucket, input=str(bucket / "bucket" / INDEX), index={"policy": "any"}, limit=1)
-    local = load_run_config(path, output=str(bucket / "local"))
-    on_spark = load_run_config(path, output=str(bucket / "spark"))
+def test_spark_sql_selects_the_local_selections_rows_and_the_spark_run_keeps_the_local_runs_documents(
+    mini_crawl, tmp_path
+):
+    path = _config(tmp_path, input=str(mini_crawl["bucket"] / INDEX), index={"policy": "any"}, limit=1)
+    local = load_run_config(path, output=str(tmp_path / "local"))
+    on_spark = load_run_config(path, output=str(tmp_path / "spark"))
     local_plan = select(local)
     spark_plan = select_with_spark(on_spark, "local[2]")
     assert _plan(spark_plan) == _plan(local_plan) and local_plan["selected"] > 0

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import REPO, html_page, identity_holds, run_cli, run_job, thai_news, warc_response
+from conftest import SAMPLE_CONFIG, html_page, identity_holds, run_cli, run_job, thai_news, warc_response
 
 from monsoon.config import DedupConfig
 from monsoon.dedup import index
@@ -23,8 +23,6 @@ from monsoon.dedup.index import (
 )
 from monsoon.dedup.local import decide
 from monsoon.dedup.signatures import normalised, text_hash
-
-SAMPLE_CONFIG = REPO / "configs" / "sample.yaml"
 
 
 def test_exact_key_folds_width_case_and_white_space():
@@ -225,12 +223,11 @@ def _smallest_earlier(rows: list[tuple]) -> tuple[dict, dict]:
 
 
 @pytest.mark.spark
-def test_spark_decisions_equal_the_local_ones(tmp_path):
+def test_spark_decisions_equal_the_local_ones(spark, tmp_path):
     """Random texts, bands and earlier rows with many collisions, through both engines' `decide`."""
     import random
 
     from monsoon.dedup.spark import decide as spark_decide
-    from monsoon.spark_session import spark_session
 
     rng = random.Random(3)
     docs = [(f"d{i:03d}", rng.randrange(170), [rng.randrange(700) for _ in range(3)]) for i in range(200)]
@@ -243,7 +240,6 @@ def test_spark_decisions_equal_the_local_ones(tmp_path):
         )
         for i in range(40)
     ] + [("e000", "/runs/0", 5, [1000, 1001, 1002])]  # an exact copy of the documents of text hash 5
-    spark = spark_session("monsoon tests", "local[2]", progress=False)
     spark.sparkContext.setCheckpointDir(str(tmp_path / "checkpoints"))
     documents = spark.createDataFrame(
         [("tha_Thai", *doc) for doc in docs],
@@ -261,6 +257,7 @@ def test_spark_decisions_equal_the_local_ones(tmp_path):
 
 
 @pytest.mark.spark
+@pytest.mark.usefixtures("spark")
 def test_spark_run_against_a_local_run_equals_the_local_run(chain, tmp_path):
     """Run 2 of the chain again on Spark local[2], against the local run 1: the same accounting and dedup table."""
     from monsoon.config import RunConfig
@@ -333,6 +330,7 @@ def test_global_dedup_of_finished_runs_keeps_what_one_run_over_their_inputs_keep
 
 
 @pytest.mark.spark
+@pytest.mark.usefixtures("spark")
 def test_spark_global_dedup_writes_the_local_engines_files(chain, alone, tmp_path, capsys):
     """Runs 1 and 2 (alone) and a copy of run 1 (its ids held by two runs: only the first run's stay), through both
     engines: the same files, tables and summary. (Which of a's copies is kept depends on the WARC record ids, random

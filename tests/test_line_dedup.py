@@ -91,6 +91,7 @@ def test_a_run_keeps_a_shared_line_in_one_document_only(boilerplate_run):
 
 
 @pytest.mark.spark
+@pytest.mark.usefixtures("spark")
 def test_spark_removes_the_same_lines(boilerplate_run, tmp_path):
     from monsoon.pipelines.spark import run_spark
 

@@ -304,27 +304,9 @@ def test_rebuilding_gives_byte_identical_shards_and_manifest(mix_input, local_bu
     assert picked != {r[1] for shard in shard_rows(local_build) for r in shard if r[0] == "Indonesian web"}
 
 
-@pytest.fixture(scope="module")
-def spark_session():
-    import os
-    import sys
-
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .getOrCreate()
-    )
-    yield spark
-    spark.stop()
-
-
 @pytest.mark.spark
-def test_spark_build_writes_the_local_builds_shards(mix_input, local_build, spark_session, tmp_path):
+@pytest.mark.usefixtures("spark")
+def test_spark_build_writes_the_local_builds_shards(mix_input, local_build, tmp_path):
     from monsoon.mix.spark import build_spark
 
     shards = tmp_path / "spark"
@@ -453,7 +435,8 @@ def test_the_manifest_and_the_audit_report_the_rehydration(rehydration_input, ca
 
 
 @pytest.mark.spark
-def test_spark_rehydrates_as_the_local_build(rehydration_input, spark_session, tmp_path):
+@pytest.mark.usefixtures("spark")
+def test_spark_rehydrates_as_the_local_build(rehydration_input, tmp_path):
     from monsoon.mix.spark import build_spark
 
     table = load_table(rehydration_input["table"])

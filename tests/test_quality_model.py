@@ -227,14 +227,13 @@ def test_tune_shows_the_scores_buckets_and_what_a_min_score_removes(thai, thai_m
 
 
 @pytest.mark.spark
+@pytest.mark.usefixtures("spark")
 def test_spark_scores_buckets_and_mixes_as_the_local_engine(thai_run, tmp_path):
     from monsoon.mix.build import build_local
     from monsoon.mix.spark import build_spark
     from monsoon.mix.table import load_table
     from monsoon.pipelines.spark import run_spark
-    from monsoon.spark_session import spark_session
 
-    spark_session("monsoon tests", "local[2]", progress=False)
     local_out = thai_run["out"]
     config = RunConfig(
         input=str(thai_run["folder"] / "thai.warc.gz"),

@@ -82,14 +82,8 @@ def test_duckdb_and_pandas_load_the_corpus_and_the_shards(corpus):
 
 
 @pytest.mark.spark
-def test_spark_loads_the_corpus_and_the_shards(corpus):
-    from monsoon.spark_session import spark_session
-
-    spark = spark_session("monsoon readers test", "local[2]", progress=False)
-    try:
-        for files, rows in ((corpus["files"], corpus["kept"]), (corpus["shards"], 2 * corpus["thai"])):
-            frame = spark.read.parquet(*files)
-            assert frame.count() == rows
-            assert frame.where(frame["quality_signals"][SIGNAL].isNull()).count() == 0
-    finally:
-        spark.stop()
+def test_spark_loads_the_corpus_and_the_shards(corpus, spark):
+    for files, rows in ((corpus["files"], corpus["kept"]), (corpus["shards"], 2 * corpus["thai"])):
+        frame = spark.read.parquet(*files)
+        assert frame.count() == rows
+        assert frame.where(frame["quality_signals"][SIGNAL].isNull()).count() == 0
