@@ -165,7 +165,13 @@ def test_an_index_first_run_through_faults_keeps_the_full_scans_documents_among_
 
     with FaultServer(crawl["bucket"]) as server:
         server.set_rates(seed=3, slowdown=0.15, reset=0.05, short=0.05)
-        fetch = {"backoff_base": 0.001, "backoff_cap": 0.01, "requests_per_second": 0, "attempts": 10}
+        fetch = {
+            "backoff_base": 0.001,
+            "backoff_cap": 0.01,
+            "requests_per_second": 0,
+            "attempts": 10,
+            "read_timeout": 2,  # a reset can reach the client as a socket gone silent: that retry stays short
+        }
         config = load_run_config(
             _config(
                 crawl["root"],
