@@ -378,7 +378,8 @@ class _ReadAhead:
 
     def take(self) -> tuple[int, bytes | FetchFailed]:
         start, item = self._blocks.get()
-        self.next_start = start + len(item) if isinstance(item, bytes) else -1
+        if isinstance(item, bytes):  # after a failure the reader stops the read-ahead
+            self.next_start = start + len(item)
         return start, item
 
     def stop(self) -> None:
@@ -469,16 +470,18 @@ class RemoteFile(io.RawIOBase):
         end = min(self.size, start + min(max(wanted, self.block_size), _MAX_REQUEST))
         if self.failure is not None or start >= end:
             return False
-        if self._depth:
-            return self._fill_ahead(start)
-        started = time.monotonic()
+        started = time.monotonic()  # the reader waits from here until it has the block
+        try:
+            return self._fill_ahead(start) if self._depth else self._fill_in_turn(start, end)
+        finally:
+            self.stats.stalled_seconds += time.monotonic() - started
+
+    def _fill_in_turn(self, start: int, end: int) -> bool:
         try:
             self._block, self._block_start = self._fetch(start, end), start
         except FetchFailed as failed:
             self._fail(failed)
             return False
-        finally:
-            self.stats.stalled_seconds += time.monotonic() - started
         return True
 
     def _fill_ahead(self, start: int) -> bool:
@@ -487,14 +490,12 @@ class RemoteFile(io.RawIOBase):
             if block_start <= start < block_start + len(block):
                 self._block, self._block_start = block, block_start
                 return True
-        if self._ahead is not None and not self._ahead.next_start <= start:
+        if self._ahead is not None and self._ahead.next_start > start:
             self._stop_ahead()  # behind the read-ahead: it starts again at `start`
         while True:
             if self._ahead is None:
                 self._ahead = _ReadAhead(self, start, self._depth)
-            started = time.monotonic()
             block_start, item = self._ahead.take()
-            self.stats.stalled_seconds += time.monotonic() - started
             if isinstance(item, FetchFailed):
                 self._stop_ahead()
                 self._fail(item)
