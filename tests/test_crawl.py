@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import REPO
+from fault_server import FaultServer
 from s3 import kill_after_first_task
 
 from monsoon import storage
@@ -27,6 +28,9 @@ from minicrawl import range_server  # noqa: E402
 
 pytest.importorskip("pycld2")
 LANGUAGES = ["tha_Thai", "zsm_Latn"]
+# retries through tests/fault_server.py: tiny backoff (the default 20 tries), no request budget; a reset can reach
+# the client as a socket gone silent, so a short read timeout keeps that retry short
+QUICK_FETCH = {"backoff_base": 0.001, "backoff_cap": 0.01, "requests_per_second": 0, "read_timeout": 2}
 INDEX = "cc-index/table/cc-main/warc/crawl=CC-MAIN-2099-01/subset=warc/"
 
 
@@ -161,24 +165,15 @@ def test_an_index_first_run_over_http_ranges_keeps_the_full_scans_documents_amon
 def test_an_index_first_run_through_faults_keeps_the_full_scans_documents_among_the_selected(crawl):
     """The byte ranges through tests/fault_server.py drawing a fault for each request (seeded): 503s, resets and
     short bodies are retried and counted, and the corpus is the full scan's among the selected records."""
-    from fault_server import FaultServer
-
     with FaultServer(crawl["bucket"]) as server:
         server.set_rates(seed=3, slowdown=0.15, reset=0.05, short=0.05)
-        fetch = {
-            "backoff_base": 0.001,
-            "backoff_cap": 0.01,
-            "requests_per_second": 0,
-            "attempts": 10,
-            "read_timeout": 2,  # a reset can reach the client as a socket gone silent: that retry stays short
-        }
         config = load_run_config(
             _config(
                 crawl["root"],
                 input=str(crawl["bucket"] / INDEX),
                 input_prefix=f"{server.url}/",
                 index={"gap": 0, "whole_file_share": 1.0},  # a request per record: the most requests to fault
-                fetch=fetch,
+                fetch=QUICK_FETCH,
             ),
             output=str(crawl["root"] / "faulty"),
         )

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from fault_server import FaultServer
-from test_crawl import LANGUAGES, _config, _kept, _selection
+from test_crawl import INDEX, LANGUAGES, QUICK_FETCH, _config, _kept, _selection
 
 from monsoon.config import load_run_config
 from monsoon.crawl.select import select, select_with_spark
@@ -16,7 +16,6 @@ from monsoon.pipelines.local import run_local
 from monsoon.pipelines.spark import run_spark
 
 pytestmark = [pytest.mark.spark, pytest.mark.usefixtures("spark")]
-INDEX = "cc-index/table/cc-main/warc/crawl=CC-MAIN-2099-01/subset=warc/"
 
 
 def _plan(plan: dict) -> dict:
@@ -26,7 +25,6 @@ def _plan(plan: dict) -> dict:
 def test_spark_sql_selects_the_local_selections_rows_and_the_spark_run_keeps_the_local_runs_documents(
     mini_crawl, tmp_path
 ):
-    fetch = {"backoff_base": 0.001, "backoff_cap": 0.01, "requests_per_second": 0, "read_timeout": 2}
     with FaultServer(mini_crawl["bucket"]) as faulty:
         # the ranges through tests/fault_server.py, a fault drawn for each request (seeded): 40% of them retried
         faulty.set_rates(seed=5, slowdown=0.3, reset=0.05, short=0.05)
@@ -36,7 +34,7 @@ def test_spark_sql_selects_the_local_selections_rows_and_the_spark_run_keeps_the
             input_prefix=f"{faulty.url}/",
             index={"policy": "any", "gap": 0, "whole_file_share": 1.0},  # a request per record: the most to fault
             limit=1,
-            fetch=fetch,
+            fetch=QUICK_FETCH,
         )
         local = load_run_config(path, output=str(tmp_path / "local"))
         on_spark = load_run_config(path, output=str(tmp_path / "spark"))
