@@ -37,8 +37,11 @@ def spark_session(app: str, master: str | None = None, progress: bool = True):
     spark = builder.getOrCreate()
     if not _user_log4j(spark.sparkContext.getConf()):  # Spark's INFO lines (whole query plans) bury the progress
         spark.sparkContext.setLogLevel("WARN")
-    if master and master.startswith("local"):  # one shuffle partition per core: the default 200 is for clusters
+    # one shuffle partition per core on a local master, given here or by spark-submit (Spark's default of 200 is for
+    # clusters: on local[2] the dedup's many small jobs would take a minute), unless the user set it
+    conf = spark.sparkContext.getConf()
+    if spark.sparkContext.master.startswith("local") and not conf.contains("spark.sql.shuffle.partitions"):
         spark.conf.set("spark.sql.shuffle.partitions", str(spark.sparkContext.defaultParallelism))
-    if spark.sparkContext.getConf().get("spark.speculation", "false").lower() == "true":
+    if conf.get("spark.speculation", "false").lower() == "true":
         raise RuntimeError("monsoon needs spark.speculation=false: executors write the output files themselves")
     return spark

@@ -156,10 +156,10 @@ def test_a_sigkilled_spark_run_resumes_under_spark_submit_to_the_local_engines_o
 
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
     env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    # Spark's default of 200 shuffle partitions makes the clusters stage's many small jobs take a minute on
-    # local[2]: set as the README says (monsoon sets it only for a master it is given)
+    # no spark.sql.shuffle.partitions: monsoon sets one per core for spark-submit's local master (Spark's 200 would
+    # make the clusters stage's many small jobs take a minute)
     submit = [str(Path(sys.executable).with_name("spark-submit")), "--master", "local[2]"]
-    submit += ["--conf", "spark.ui.enabled=false", "--conf", "spark.sql.shuffle.partitions=2"]
+    submit += ["--conf", "spark.ui.enabled=false"]
     submit += [str(REPO / "jobs" / "spark_run.py"), str(SAMPLE_CONFIG), "--output", str(output), "--keep-dropped"]
     result = subprocess.run(submit, capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -169,6 +169,14 @@ def test_a_sigkilled_spark_run_resumes_under_spark_submit_to_the_local_engines_o
     assert accounting == local_accounting
     assert corpus(output) == corpus(local_out)
     assert dropped(output) == dropped(local_out)
+
+
+def test_a_local_master_given_by_spark_submit_gets_a_shuffle_partition_per_core(spark):
+    from monsoon.spark_session import spark_session
+
+    spark.conf.set("spark.sql.shuffle.partitions", "200")  # Spark's default, as under spark-submit
+    assert spark_session("monsoon tests", progress=False) is spark  # no master given: spark-submit's local[2]
+    assert spark.conf.get("spark.sql.shuffle.partitions") == "2"
 
 
 def test_moving_an_attempt_replaces_the_files_of_an_earlier_attempt(tmp_path):
