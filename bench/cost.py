@@ -186,6 +186,21 @@ def index_first_bill(args: argparse.Namespace) -> None:
         "unless a run has more workers than cores (`workers`, Spark's executor cores) or a larger budget where the "
         "store allows it"
     )
+    # the floor of any index-first run that follows the recipe: its selected pages cost at least the recipe's own
+    # work (bench/index_recall.py recipe_floor: extraction, words, LID, FineWeb-2's filters, MinHash, tokens, once
+    # each, nothing for acquisition and none of monsoon's own steps); the full scan as measured
+    if "seconds_recipe_floor" in recorded:
+        thai = PAGE_SHARES["tha_Thai"] * args.pages
+        full_h = args.pages * ((1 - PAGE_SHARES["tha_Thai"]) * other_s + PAGE_SHARES["tha_Thai"] * selected_s)
+        floor_s = recorded["seconds_recipe_floor"]
+        floor = (thai * floor_s + args.pages / rows_per_s) / full_h
+        print(
+            f"the floor for Thai: the recipe's own work on a page costs {floor_s * 1000:.1f} ms of one core "
+            f"({floor_s / other_s:.1f} records a full scan skips); with nothing else per selected page, index-first "
+            f"would cost {floor:.2%} of the full scan's core-hours. A 2% bill leaves "
+            f"{(0.02 * full_h - args.pages / rows_per_s) / thai * 1000:.1f} ms a selected Thai page, all in"
+        )
+        print(f"thai_core_hours_floor={floor:.4f}")
     print(f"thai_core_hours_share={shares['Thai'][0]:.4f}")
     print(f"thai_bytes_share={shares['Thai'][1]:.4f}")
 

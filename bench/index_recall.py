@@ -20,6 +20,7 @@ read a share of a file's records as ranges against streaming it, at several per-
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import random
 import sys
@@ -41,6 +42,7 @@ from monsoon.crawl.select import select  # noqa: E402
 from monsoon.languages import FIRST_TIER  # noqa: E402
 from monsoon.pipelines.layout import RunLayout  # noqa: E402
 from monsoon.pipelines.local import run_local  # noqa: E402
+from monsoon.pipelines.plan import DOCUMENTS, warc_reader  # noqa: E402
 
 THAI = "tha_Thai"
 INDEX = f"cc-index/table/cc-main/warc/crawl={minicrawl.CRAWL}/subset=warc/"
@@ -97,6 +99,80 @@ def _crossing(points: list[tuple[float, float]], level: float) -> float:
         if t1 >= level:
             return s0 + (s1 - s0) * (level - t0) / (t1 - t0) if t1 > t0 else s1
     return 1.0
+
+
+def step_seconds(output: Path, records: int) -> dict[str, float]:
+    """Seconds each timed step of a run's documents stage spent, over `records` (datatrove's own per-step timing)."""
+    stats = json.loads((Path(RunLayout(str(output)).stage_logs(DOCUMENTS)) / "stats.json").read_text())
+    return {
+        step["name"].split(": ", 1)[-1].split(" ", 1)[-1]: step["time_stats"]["total"] / records
+        for step in stats
+        if isinstance(step["time_stats"], dict) and step["time_stats"]["total"] > 0
+    }
+
+
+def recipe_floor(bucket: Path, selection: Path, repeats: int = 3) -> dict[str, float]:
+    """Seconds of one core per selected page (warm, median of `repeats` passes, over the selected records that extract
+    to some text) of the work FineWeb-2's recipe itself asks of a page of the run's language, whoever acquires the
+    page and however, each piece done once and by the cheapest code at hand: trafilatura with FineWeb-2's settings (in
+    this process: no sandbox), the page's words (pythainlp newmm-safe, datatrove's Thai tokenizer; segmented once),
+    fastText LID (the embedded model), FineWeb-2's filters by datatrove's own code (fineweb2_reference.py) on those
+    words, a MinHash signature, and the token count the mix table is in. monsoon's own steps (junk rules, PII,
+    footer, pre-LID, the sandbox, the reader and the steps' bookkeeping) are not in it."""
+    import statistics
+
+    from datatrove.data import Document
+    from fineweb2_reference import fineweb2_filters
+
+    from monsoon.dedup.signatures import band_hashes, shingles
+    from monsoon.languages import get_language
+    from monsoon.stages.extract import Extract, _load_trafilatura
+    from monsoon.stages.lid import EMBEDDED, predict
+    from monsoon.tokens import load_token_counter
+
+    rows = [r for p in sorted(selection.glob("part-*.parquet")) for r in pq.read_table(p).to_pylist()]
+    config = RunConfig(input=str(bucket / "crawl-data"), output=str(selection.parent / "floor"), languages=[THAI])
+    reader, pages = warc_reader(config), []
+    for row in rows:
+        with open(bucket / row["warc_filename"], "rb") as file:
+            file.seek(row["warc_record_offset"])
+            record = io.BytesIO(file.read(row["warc_record_length"]))
+        document = reader.document_at(record, row["warc_filename"], row["warc_record_offset"], minicrawl.CRAWL)
+        if document is not None:
+            pages.append(document.text)
+    _load_trafilatura()
+    extract, language, tokens = Extract().extract, get_language(THAI), load_token_counter()
+    pages = [html for html in pages if extract(html).strip()]
+    texts = [extract(html) for html in pages]
+    words = {text: language.words.word_tokenize(text) for text in texts}
+
+    class Segmented(type(language.words)):  # the filters' words: the segmentation above, not again per filter
+        def word_tokenize(self, text: str) -> list[str]:
+            return words[text]
+
+    shingled = [shingles(text, language) for text in texts]  # the signature's time, not the segmentation's again
+    filters = fineweb2_filters(THAI)
+    for step in filters:
+        step.language = Segmented()
+    predict(EMBEDDED, texts[0])  # loads the model
+    steps = {
+        "trafilatura": (extract, pages),
+        "segmentation": (language.words.word_tokenize, texts),
+        "fastText LID": (lambda text: predict(EMBEDDED, text), texts),
+        "FineWeb-2 filters": (lambda text: [f.filter(Document(text=text, id="0")) for f in filters], texts),
+        "MinHash": (lambda items: band_hashes(items, language.dedup.bands, language.dedup.rows), shingled),
+        "token count": (tokens.count, texts),
+    }
+    found = {}
+    for name, (step, inputs) in steps.items():
+        passes = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            for item in inputs:
+                step(item)
+            passes.append((time.perf_counter() - started) / len(inputs))
+        found[name] = statistics.median(passes)
+    return found
 
 
 def threshold(bucket: Path, warc: str, links: list[tuple[float, float]]) -> list[dict]:
@@ -237,6 +313,21 @@ def main() -> None:
         + ", ".join(f"{name} {value * 1000:.1f} ms" for name, value in figures["seconds_per_record"].items())
     )
     figures.update({name: {k: v for k, v in run.items() if k != "accounting"} for name, run in runs.items()})
+    steps = step_seconds(work / "thai-index", first["read"])
+    print(
+        "where a selected record's time goes (the index-first run's own step timings, ms a record): "
+        + ", ".join(f"{name} {seconds * 1000:.1f}" for name, seconds in steps.items())
+        + f"; the rest (reading the range, parsing the record, the steps' bookkeeping) "
+        f"{(per_selected - sum(steps.values())) * 1000:.1f}"
+    )
+    floor = recipe_floor(bucket, work / "thai-index" / "_selection")
+    figures["seconds_recipe_floor"] = floor_s = sum(floor.values())
+    print(
+        "the recipe's own work on a selected Thai page (it pays the same whatever reads the page): "
+        + ", ".join(f"{name} {seconds * 1000:.1f} ms" for name, seconds in floor.items())
+        + f"; {floor_s * 1000:.1f} ms in all, "
+        f"{floor_s / figures['seconds_per_record']['not_selected']:.1f} records a full scan skips"
+    )
 
     largest = max(built["warcs"], key=lambda w: (bucket / w).stat().st_size)
     print(f"\nwhole-file threshold on {largest.rsplit('/', 1)[1]} ({(bucket / largest).stat().st_size:,} bytes):")
@@ -255,6 +346,7 @@ def main() -> None:
         record_rates(
             {"seconds_per_selected_record": figures["seconds_per_record"]["selected"],
              "seconds_per_other_record": figures["seconds_per_record"]["not_selected"],
+             "seconds_recipe_floor": figures["seconds_recipe_floor"],
              "whole_file_break_even": {f"{r['latency_ms']:.0f} ms, {r['mb_per_s']:.0f} MB/s": r["break_even"]
                                        for r in figures["threshold"]}}
         )  # fmt: skip

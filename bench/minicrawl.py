@@ -251,6 +251,12 @@ def _handler(root: Path, server: RangeServer) -> type[BaseHTTPRequestHandler]:
                 start = int(found.group(1))
                 end = min(size, int(found.group(2)) + 1 if found.group(2) else size)
                 status = 206
+                if start >= size:  # as a store answers a range past the end
+                    self.send_response(416)
+                    self.send_header("Content-Range", f"bytes */{size}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
             self.send_response(status)
             self.send_header("Accept-Ranges", "bytes")
             self.send_header("Content-Length", str(end - start))
