@@ -19,6 +19,7 @@ sample: install
 
 test: install /usr/bin/chromium
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
 
 # The audit test renders the report in headless Chromium: the Debian package, installed only when missing.

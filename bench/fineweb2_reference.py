@@ -150,7 +150,7 @@ CONFIGS: dict[str, dict] = {
             "သည်", "များ", "ကို", "တွင်", "ဖြစ်", "၏", "သော", "ခဲ့", "နှင့်", "ရှိ", "တို့", "မှာ", "ဦး", "၌", "က", "မ", "မှ",
         ],
     },
-}
+}  # fmt: skip
 # datatrove's word tokenizer for each language (assets/tokenizer_assignment.csv): FineWeb-2 names fil_Latn
 TOKENIZER_CODE = {"tgl_Latn": "fil_Latn"}
 

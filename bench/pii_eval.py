@@ -160,7 +160,7 @@ CONSTRUCTED = {
         ("2001:0db8:85a3:0000:0000:8a2e:0370:7334", "ip"), ("$1,250.00", None), ("May 12, 2024", None),
         ("10:30 a.m.", None), ("version 3.11.4", None), ("ISBN 978-0-306-40615-7", None),
     ],
-}
+}  # fmt: skip
 
 
 def labelled_set() -> None:

@@ -105,4 +105,3 @@ def test_config_values_are_type_checked(value, tp, ok):
     else:
         with pytest.raises(ConfigError, match="c.yaml: key"):
             check_value(value, tp, "c.yaml", "key")
-

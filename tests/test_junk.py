@@ -68,12 +68,16 @@ def test_broken_text_counts_each_trace_exactly():
     assert signals("broken_text", "\u0e5c\u0e7f ok \ufffd", "tha_Thai")["thai_unassigned"] == 2
     assert signals("broken_text", "ok \ufffd\ufffd", "tha_Thai")["replacement_chars"] == 2
     japanese = "日本語のテキストです"
-    assert signals("broken_text", japanese.encode("utf-8").decode("cp932", errors="replace"), "jpn_Jpan")[
-        "cp932_mojibake"
-    ] == 5
-    assert signals("broken_text", japanese.encode("utf-8").decode("cp1252", errors="replace"), "jpn_Jpan")[
-        "latin1_mojibake"
-    ] == 10
+    assert (
+        signals("broken_text", japanese.encode("utf-8").decode("cp932", errors="replace"), "jpn_Jpan")["cp932_mojibake"]
+        == 5
+    )
+    assert (
+        signals("broken_text", japanese.encode("utf-8").decode("cp1252", errors="replace"), "jpn_Jpan")[
+            "latin1_mojibake"
+        ]
+        == 10
+    )
 
 
 # --- real spam dropped with its reason, real news on the same topic kept ---------------------------------------------

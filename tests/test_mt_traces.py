@@ -57,7 +57,9 @@ def test_a_human_language_switcher_is_not_flagged_but_a_plugin_subfolder_is():
     switcher = page.replace("<nav>", '<nav><a href="/en/news/1" hreflang="en">English</a>')
     assert mt_signals(switcher, "https://example.co.th/th/news/1") == []
     assert mt_signals(switcher.replace("<head>", f"<head>{root}"), "https://example.co.th/th/news/1") == []
-    plugin = switcher.replace("</head>", '<script src="https://cdn.gtranslate.net/widgets/latest/float.js"></script></head>')
+    plugin = switcher.replace(
+        "</head>", '<script src="https://cdn.gtranslate.net/widgets/latest/float.js"></script></head>'
+    )
     assert mt_signals(plugin, "https://example.co.th/th/news/1") == ["gtranslate"]  # every language in a folder
     rooted = plugin.replace("<head>", f"<head>{root}")
     assert mt_signals(rooted, "https://example.co.th/news/1") == ["gtranslate"]  # the original
