@@ -423,7 +423,10 @@ class RemoteFile(io.RawIOBase):
         self.fs, self._path = _filesystem(url, settings)
         started = time.monotonic()
         try:
-            self.size = retrying(lambda: self.fs.size(self._path), url, settings, self.stats)
+            size = retrying(lambda: self.fs.size(self._path), url, settings, self.stats)
+            if size is None:  # a server that sends no Content-Length: nowhere to stop, no block to resume
+                raise FetchFailed(url, None, None, "no_size", 1, ValueError("the server gives no size for the file"))
+            self.size = size
         except FetchFailed as failed:
             self.size = 0
             self._fail(failed)

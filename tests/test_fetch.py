@@ -147,6 +147,18 @@ def test_a_stream_that_fails_for_good_ends_there_and_says_why(server, read_ahead
     stream.close()
 
 
+def test_a_file_whose_server_gives_no_size_fails_with_its_cause_instead_of_being_read_blind(server):
+    server.sizeless.add("/" + _key())
+    try:
+        stream = fetch.open_input(f"{server.url}/{_key()}", QUICK)
+        assert stream.read(10) == b""
+        assert fetch.failure_of(stream).record()["cause"] == "no_size"
+        with pytest.raises(fetch.FetchFailed, match="no_size"):
+            fetch.read_bytes(f"{server.url}/{_key()}", QUICK)
+    finally:
+        server.sizeless.clear()
+
+
 def test_a_read_ahead_gives_the_files_bytes_through_faults_and_seeks(server):
     """Blocks fetched ahead by a thread, two of them retried: small sequential reads, a skip forward past blocks, a
     step back into a block just read and a seek far back all give the file's bytes; the retries are counted."""
