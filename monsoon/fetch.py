@@ -324,15 +324,16 @@ def _magic(path: str) -> bytes | None:
     return next((magic for suffix, magic in _MAGIC.items() if path.endswith(suffix)), None)
 
 
-def _check(body: bytes, start: int, expected: int, magic: bytes | None) -> bytes:
-    """The body of a range request, or _BadBody when it cannot be the file's bytes [start, start + expected)."""
+def _check(body: bytes, start: int, expected: int, magic: bytes | None, probe: int = 0) -> bytes:
+    """The body of a range request, or _BadBody when it cannot be the file's bytes [start, start + expected).
+    `probe`: bytes asked for past the end the file's size gives, which only a file longer than that returns."""
     if start == 0 and magic and body[: len(magic)] != magic[: len(body)]:
         raise _BadBody("error_document", f"the file does not start with {magic!r}: {body[:60]!r}")
     if _ERROR_DOCUMENT.match(body) and (len(body) != expected or (start == 0 and magic is None)):
         raise _BadBody("error_document", f"an error document instead of data: {body[:200]!r}")
     if len(body) < expected:
         raise _BadBody("short_body", f"{len(body)} bytes of {expected} at {start}")
-    if len(body) > expected:  # a server that ignores Range: the file whole each time, which a reader cannot afford
+    if len(body) > expected + probe:  # a server that ignores Range: the file whole each time, unaffordable
         raise ValueError(f"{len(body)} bytes for a range of {expected} at {start}: the server ignores Range")
     return body
 
@@ -453,9 +454,14 @@ class RemoteFile(io.RawIOBase):
         return self._position
 
     def _fetch(self, start: int, end: int, pause: Callable[[float], None] = time.sleep) -> bytes:
-        """Bytes [start, end): one range request under `retrying`, checked, counted and paced."""
+        """Bytes [start, end): one range request under `retrying`, checked, counted and paced. A request that ends
+        the file asks for one byte more: a store clamps a range to the file, so a byte there means the size the
+        reader was given is short (a HEAD answered by something else), and reading on would lose the rest."""
+        probe = int(end == self.size)
         body = retrying(
-            lambda: _check(self.fs.cat_file(self._path, start=start, end=end), start, end - start, self.magic),
+            lambda: _check(
+                self.fs.cat_file(self._path, start=start, end=end + probe), start, end - start, self.magic, probe
+            ),
             self.url,
             self.settings,
             self.stats,
@@ -463,6 +469,10 @@ class RemoteFile(io.RawIOBase):
             end,
             pause,
         )
+        if len(body) > end - start:
+            raise FetchFailed(
+                self.url, start, end, "size_mismatch", 1, ValueError(f"the file is longer than its {self.size} bytes")
+            )
         self.stats.bytes += len(body)
         self.stats.wait_seconds += _pace("bytes", self.settings.bytes_per_second, len(body))
         return body

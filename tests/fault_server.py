@@ -12,7 +12,8 @@ Faults: `slowdown` (503 with Amazon's <Error><Code>SlowDown</Code> body), `rate_
 `server_error` (500), `reset` (the right headers, `after` bytes of the body, then a TCP reset), `stall` (headers and
 `after` bytes, then silence for `seconds`), `short` (a well-formed response with only `after` bytes of the range),
 `error_page` (200 with an XML error document for a body); a fault of None lets a GET through (queued before a fault).
-A path in `sizeless` is answered without a Content-Length, its body ending where the connection closes.
+A path in `sizeless` is answered without a Content-Length, its body ending where the connection closes; a path in
+`head_sizes` is answered to a HEAD with that length.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class FaultServer:
         self.random = random.Random(0)
         self.requests: list[tuple[str, str, str | None, int]] = []
         self.sizeless: set[str] = set()  # paths answered without a Content-Length (a body that ends at the close)
+        self.head_sizes: dict[str, int] = {}  # path -> the Content-Length a HEAD of it answers (not the file's)
         self.lock = threading.Lock()
         self.httpd = _Server(("127.0.0.1", 0), _handler(self))
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -198,6 +200,8 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             server.log(
                 self.command, path, self.headers.get("Range"), _STATUS.get(fault.kind, status) if fault else status
             )
+            if self.command == "HEAD" and path in server.head_sizes:
+                return self._answer(status, b"", headers, length=server.head_sizes[path])
             if path in server.sizeless:  # no length anywhere: the body runs until the connection closes
                 self.send_response(status)
                 self.send_header("Connection", "close")

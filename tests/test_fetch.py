@@ -159,6 +159,23 @@ def test_a_file_whose_server_gives_no_size_fails_with_its_cause_instead_of_being
         server.sizeless.clear()
 
 
+@pytest.mark.parametrize("read_ahead", [0, QUICK.read_ahead], ids=["in-turn", "read-ahead"])
+def test_a_file_longer_than_its_head_said_fails_at_that_end_instead_of_ending_there(server, read_ahead):
+    data = SAMPLE_WARCS[0].read_bytes()
+    server.head_sizes["/" + _key()] = 40_000  # a HEAD answered by something other than the file
+    try:
+        stream = fetch.open_input(f"{server.url}/{_key()}", dataclasses.replace(QUICK, read_ahead=read_ahead))
+        read = b"".join(iter(lambda: stream.read(10_000), b""))
+        assert read == data[:32_768]  # the blocks before the one that would end the file
+        failure = fetch.failure_of(stream).record()
+        assert failure["cause"] == "size_mismatch" and failure["range"] == [32_768, 40_000]
+        stream.close()
+    finally:
+        server.head_sizes.clear()
+    stream = fetch.open_input(f"{server.url}/{_key()}", QUICK)  # the true size: the last block passes the check
+    assert stream.read() == data and fetch.failure_of(stream) is None
+
+
 def test_a_read_ahead_gives_the_files_bytes_through_faults_and_seeks(server):
     """Blocks fetched ahead by a thread, two of them retried: small sequential reads, a skip forward past blocks, a
     step back into a block just read and a seek far back all give the file's bytes; the retries are counted."""
@@ -385,7 +402,8 @@ def test_monsoon_run_over_http_retries_the_first_get_and_writes_the_fault_free_c
     assert sum(retries.values()) == 1 and set(retries) <= {cause, "timeout"}, retries
     assert accounting["fetch"]["failed_inputs"] == 0
     assert "fetch: " in out and f"retries: {next(iter(retries))} 1" in out
-    assert server.gets(_key(0))[0] == ("bytes=0-97774", 503 if cause == "slowdown" else 206)
+    # the file in one request, one byte past its end (a size check: the server clamps the range)
+    assert server.gets(_key(0))[0] == ("bytes=0-97775", 503 if cause == "slowdown" else 206)
 
 
 def test_every_fault_is_retried_a_permanent_one_exits_3_lists_the_input_and_a_rerun_recovers(
