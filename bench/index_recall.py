@@ -114,11 +114,11 @@ def step_seconds(output: Path, records: int) -> dict[str, float]:
 def recipe_floor(bucket: Path, selection: Path, repeats: int = 3) -> dict[str, float]:
     """Seconds of one core per selected page (warm, median of `repeats` passes, over the selected records that extract
     to some text) of the work FineWeb-2's recipe itself asks of a page of the run's language, whoever acquires the
-    page and however, each piece done once and by the cheapest code at hand: trafilatura with FineWeb-2's settings (in
-    this process: no sandbox), the page's words (pythainlp newmm-safe, datatrove's Thai tokenizer; segmented once),
-    fastText LID (the embedded model), FineWeb-2's filters by datatrove's own code (fineweb2_reference.py) on those
-    words, a MinHash signature, and the token count the mix table is in. monsoon's own steps (junk rules, PII,
-    footer, pre-LID, the sandbox, the reader and the steps' bookkeeping) are not in it."""
+    page and however, each piece done once and by the cheapest code at hand: trafilatura as monsoon runs it (in this
+    process: no sandbox), the page's words (pythainlp newmm-safe, datatrove's Thai tokenizer; segmented once),
+    fastText LID (the embedded model, FineWeb-2's top label), FineWeb-2's filters by datatrove's own code
+    (fineweb2_reference.py) on those words, a MinHash signature, and the token count the mix table is in. monsoon's
+    own steps (junk rules, PII, footer, pre-LID, the sandbox, the reader and the steps' bookkeeping) are not in it."""
     import statistics
 
     from datatrove.data import Document
@@ -142,8 +142,8 @@ def recipe_floor(bucket: Path, selection: Path, repeats: int = 3) -> dict[str, f
             pages.append(document.text)
     _load_trafilatura()
     extract, language, tokens = Extract().extract, get_language(THAI), load_token_counter()
-    pages = [html for html in pages if extract(html).strip()]
-    texts = [extract(html) for html in pages]
+    extracted = [(html, text) for html in pages if (text := extract(html)).strip()]
+    pages, texts = [html for html, _ in extracted], [text for _, text in extracted]
     words = {text: language.words.word_tokenize(text) for text in texts}
 
     class Segmented(type(language.words)):  # the filters' words: the segmentation above, not again per filter
@@ -154,11 +154,11 @@ def recipe_floor(bucket: Path, selection: Path, repeats: int = 3) -> dict[str, f
     filters = fineweb2_filters(THAI)
     for step in filters:
         step.language = Segmented()
-    predict(EMBEDDED, texts[0])  # loads the model
+    predict(EMBEDDED, texts[0], recipe="fineweb2")  # loads the model
     steps = {
         "trafilatura": (extract, pages),
         "segmentation": (language.words.word_tokenize, texts),
-        "fastText LID": (lambda text: predict(EMBEDDED, text), texts),
+        "fastText LID": (lambda text: predict(EMBEDDED, text, recipe="fineweb2"), texts),
         "FineWeb-2 filters": (lambda text: [f.filter(Document(text=text, id="0")) for f in filters], texts),
         "MinHash": (lambda items: band_hashes(items, language.dedup.bands, language.dedup.rows), shingled),
         "token count": (tokens.count, texts),
