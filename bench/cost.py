@@ -154,12 +154,13 @@ def index_first_bill(args: argparse.Namespace) -> None:
         f"{'index-first: core-h':>19} {'wall':>8} {'TiB':>7} {'requests':>12} | {'core-h share':>12} "
         f"{'bytes share':>11}"
     )
-    shares = {}
+    scan_s = args.pages / rows_per_s  # the selection's scan of the index
+    shares, full_hours = {}, {}
     for name, codes in BILLS.items():
         share = sum(PAGE_SHARES[code] for code in codes)
         records = share * args.pages
         full_h = args.pages * ((1 - share) * other_s + share * selected_s) / 3600
-        first_h = (records * selected_s + args.pages / rows_per_s) / 3600
+        first_h = (records * selected_s + scan_s) / 3600
         # a rare language's records lie megabytes apart in a file: ranges fetch about what they need, one request
         # each; past the reader's whole_file_share a file is read whole, in max_request blocks
         whole = share > IndexConfig().whole_file_share
@@ -167,7 +168,7 @@ def index_first_bill(args: argparse.Namespace) -> None:
         requests = (
             args.warc_files * math.ceil(compressed / args.warc_files / IndexConfig().max_request) if whole else records
         )
-        shares[name] = (first_h / full_h, read / compressed)
+        shares[name], full_hours[name] = (first_h / full_h, read / compressed), full_h
         print(
             f"{name:<20} {share:>7.2%} | {full_h:>12,.0f} {full_h / cores:>6.1f} h {compressed / 2**40:>6.0f} "
             f"{args.warc_files:>9,} | {first_h:>19,.0f} {first_h / cores:>6.1f} h {read / 2**40:>7.2f} "
@@ -178,11 +179,11 @@ def index_first_bill(args: argparse.Namespace) -> None:
         "index-first reads ranges below the reader's whole_file_share of the pages, whole files above it)"
     )
     budget = FetchConfig().requests_per_second  # per worker process, fetch.requests_per_second
-    thai_requests = PAGE_SHARES["tha_Thai"] * args.pages
+    thai_pages = PAGE_SHARES["tha_Thai"] * args.pages  # one range request each
     print(
         f"the request budget: at fetch.requests_per_second {budget:g} a worker sends at most {budget:g} range requests "
-        f"a second, so Thai's {thai_requests:,.0f} take {thai_requests / (cores * budget) / 3600:.1f} h on {cores} "
-        f"workers against {thai_requests * selected_s / 3600 / cores:.1f} h of work: a worker is paced, not busy, "
+        f"a second, so Thai's {thai_pages:,.0f} take {thai_pages / (cores * budget) / 3600:.1f} h on {cores} "
+        f"workers against {thai_pages * selected_s / 3600 / cores:.1f} h of work: a worker is paced, not busy, "
         "unless a run has more workers than cores (`workers`, Spark's executor cores) or a larger budget where the "
         "store allows it"
     )
@@ -190,15 +191,14 @@ def index_first_bill(args: argparse.Namespace) -> None:
     # work (bench/index_recall.py recipe_floor: extraction, words, LID, FineWeb-2's filters, MinHash, tokens, once
     # each, nothing for acquisition and none of monsoon's own steps); the full scan as measured
     if "seconds_recipe_floor" in recorded:
-        thai = PAGE_SHARES["tha_Thai"] * args.pages
-        full_h = args.pages * ((1 - PAGE_SHARES["tha_Thai"]) * other_s + PAGE_SHARES["tha_Thai"] * selected_s)
+        full_s = full_hours["Thai"] * 3600
         floor_s = recorded["seconds_recipe_floor"]
-        floor = (thai * floor_s + args.pages / rows_per_s) / full_h
+        floor = (thai_pages * floor_s + scan_s) / full_s
         print(
             f"the floor for Thai: the recipe's own work on a page costs {floor_s * 1000:.1f} ms of one core "
             f"({floor_s / other_s:.1f} records a full scan skips); with nothing else per selected page, index-first "
             f"would cost {floor:.2%} of the full scan's core-hours. A 2% bill leaves "
-            f"{(0.02 * full_h - args.pages / rows_per_s) / thai * 1000:.1f} ms a selected Thai page, all in"
+            f"{(0.02 * full_s - scan_s) / thai_pages * 1000:.1f} ms a selected Thai page, all in"
         )
         print(f"thai_core_hours_floor={floor:.4f}")
     print(f"thai_core_hours_share={shares['Thai'][0]:.4f}")
