@@ -38,7 +38,7 @@ from run import TARGETS, real_pages  # noqa: E402
 
 from monsoon.config import FetchConfig, IndexConfig, RunConfig  # noqa: E402
 from monsoon.crawl.ranges import read_ranges  # noqa: E402
-from monsoon.crawl.select import select  # noqa: E402
+from monsoon.crawl.select import SELECTION_DIR, select  # noqa: E402
 from monsoon.languages import FIRST_TIER  # noqa: E402
 from monsoon.pipelines.layout import RunLayout  # noqa: E402
 from monsoon.pipelines.local import run_local  # noqa: E402
@@ -73,10 +73,14 @@ def _kept(output: Path) -> dict[str, tuple[str, str]]:
     return {row["url"]: (row["id"], row["language"]) for row in rows}
 
 
+def _selection_rows(output: Path) -> list[dict]:
+    """The captures a run's selection holds (WARC file, offset, length, ...), by part."""
+    return [r for p in sorted((output / SELECTION_DIR).glob("part-*.parquet")) for r in pq.read_table(p).to_pylist()]
+
+
 def _selected_urls(output: Path, url_of: dict[tuple[str, int], str]) -> set[str]:
     """The URLs of a selection's captures (it names them by WARC file and offset, as the index does)."""
-    rows = [r for p in (output / "_selection").glob("part-*.parquet") for r in pq.read_table(p).to_pylist()]
-    return {url_of[row["warc_filename"], row["warc_record_offset"]] for row in rows}
+    return {url_of[row["warc_filename"], row["warc_record_offset"]] for row in _selection_rows(output)}
 
 
 def _run(config: RunConfig, server: minicrawl.RangeServer) -> dict:
@@ -111,14 +115,14 @@ def step_seconds(output: Path, records: int) -> dict[str, float]:
     }
 
 
-def recipe_floor(bucket: Path, selection: Path, repeats: int = 3) -> dict[str, float]:
-    """Seconds of one core per selected page (warm, median of `repeats` passes, over the selected records that extract
-    to some text) of the work FineWeb-2's recipe itself asks of a page of the run's language, whoever acquires the
-    page and however, each piece done once and by the cheapest code at hand: trafilatura as monsoon runs it (in this
-    process: no sandbox), the page's words (pythainlp newmm-safe, datatrove's Thai tokenizer; segmented once),
-    fastText LID (the embedded model, FineWeb-2's top label), FineWeb-2's filters by datatrove's own code
-    (fineweb2_reference.py) on those words, a MinHash signature, and the token count the mix table is in. monsoon's
-    own steps (junk rules, PII, footer, pre-LID, the sandbox, the reader and the steps' bookkeeping) are not in it."""
+def recipe_floor(bucket: Path, output: Path, repeats: int = 3) -> dict[str, float]:
+    """Seconds of one core per selected page of the run in `output` (warm, median of `repeats` passes, over the selected
+    records that extract to some text) of the work FineWeb-2's recipe itself asks of a page of the run's language,
+    whoever acquires the page and however, each piece done once and by the cheapest code at hand: trafilatura as monsoon
+    runs it (in this process: no sandbox), the page's words (pythainlp newmm-safe, datatrove's Thai tokenizer; segmented
+    once), fastText LID (the embedded model, FineWeb-2's top label), FineWeb-2's filters by datatrove's own code
+    (fineweb2_reference.py) on those words, a MinHash signature, and the token count the mix table is in. monsoon's own
+    steps (junk rules, PII, footer, pre-LID, the sandbox, the reader and the steps' bookkeeping) are not in it."""
     import statistics
 
     from datatrove.data import Document
@@ -130,10 +134,9 @@ def recipe_floor(bucket: Path, selection: Path, repeats: int = 3) -> dict[str, f
     from monsoon.stages.lid import EMBEDDED, predict
     from monsoon.tokens import load_token_counter
 
-    rows = [r for p in sorted(selection.glob("part-*.parquet")) for r in pq.read_table(p).to_pylist()]
-    config = RunConfig(input=str(bucket / "crawl-data"), output=str(selection.parent / "floor"), languages=[THAI])
+    config = RunConfig(input=str(bucket / "crawl-data"), output=str(output / "floor"), languages=[THAI])
     reader, pages = warc_reader(config), []
-    for row in rows:
+    for row in _selection_rows(output):
         with open(bucket / row["warc_filename"], "rb") as file:
             file.seek(row["warc_record_offset"])
             record = io.BytesIO(file.read(row["warc_record_length"]))
@@ -320,7 +323,7 @@ def main() -> None:
         + f"; the rest (reading the range, parsing the record, the steps' bookkeeping) "
         f"{(per_selected - sum(steps.values())) * 1000:.1f}"
     )
-    floor = recipe_floor(bucket, work / "thai-index" / "_selection")
+    floor = recipe_floor(bucket, work / "thai-index")
     figures["seconds_recipe_floor"] = floor_s = sum(floor.values())
     print(
         "the recipe's own work on a selected Thai page (it pays the same whatever reads the page): "
