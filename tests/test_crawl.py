@@ -22,6 +22,7 @@ from monsoon.cli import main
 from monsoon.config import IndexConfig, load_run_config
 from monsoon.crawl.ranges import coalesce
 from monsoon.crawl.select import Criteria, languages_of
+from monsoon.pipelines.local import run_local
 
 sys.path.insert(0, str(REPO / "bench"))
 from minicrawl import range_server  # noqa: E402
@@ -147,8 +148,6 @@ def test_an_index_first_run_over_http_ranges_keeps_the_full_scans_documents_amon
             _config(crawl["root"], input=str(crawl["bucket"] / INDEX), input_prefix=server.url, index=index),
             output=str(crawl["root"] / "ranges"),
         )
-        from monsoon.pipelines.local import run_local
-
         accounting = run_local(config)
         ranged = [r for r in server.requests if r[0] == "GET" and r[2].startswith("bytes=")]
         assert accounting["index"]["requests"] == len(ranged) > 0
@@ -177,8 +176,6 @@ def test_an_index_first_run_through_faults_keeps_the_full_scans_documents_among_
             ),
             output=str(crawl["root"] / "faulty"),
         )
-        from monsoon.pipelines.local import run_local
-
         accounting = run_local(config)
     retries = accounting["fetch"]["retries"]
     assert {"slowdown", "short_body"} <= set(retries) and sum(retries.values()) >= 5, retries
